@@ -1,0 +1,61 @@
+"""Small builders shared by the assignments' case modules"""
+import torch
+
+from grader.checks.calls import Call
+
+VALUE_ASPECTS = frozenset({"values", "shape", "dtype", "unchanged"})
+
+
+def rand(rng, shape, kind="normal"):
+    """A float64 tensor: 'normal', 'ints' (many repeats), 'large', 'distinct'"""
+    n = 1
+    for s in shape:
+        n *= s
+    if kind == "normal":
+        t = torch.randn(shape, generator=rng, dtype=torch.float64)
+    elif kind == "ints":
+        t = torch.randint(-3, 4, shape, generator=rng).double()
+    elif kind == "large":
+        t = torch.randn(shape, generator=rng, dtype=torch.float64) * 1e4
+    elif kind == "distinct":  # no ties anywhere: safe for max's gradient
+        t = (torch.randperm(n, generator=rng).double() - n / 2).reshape(shape) / 4
+    else:
+        raise ValueError(kind)
+    return t
+
+
+def pick(rng, options):
+    return options[int(torch.randint(len(options), (1,), generator=rng))]
+
+
+def randint(rng, low, high):
+    """An int in [low, high]"""
+    return int(torch.randint(low, high + 1, (1,), generator=rng))
+
+
+def tensor_calls(function, args, kwargs=None, *, grad=True, noncontig=False,
+                 extra=frozenset(), trace=False):
+    """The standard set for one input: float32 and float64 values (CPU), and a
+    float64 gradient call. Tensor arguments must be float64."""
+    kwargs = kwargs or {}
+    calls = []
+    for dtype in (torch.float32, torch.float64):
+        cast = tuple(a.to(dtype) if isinstance(a, torch.Tensor) else a for a in args)
+        aspects = VALUE_ASPECTS | extra | ({"devices"} if dtype == torch.float32 else set())
+        nc = tuple(i for i, a in enumerate(args) if isinstance(a, torch.Tensor)
+                   and a.dim() >= 2) if noncontig else ()
+        calls.append(Call(function, cast, dict(kwargs), frozenset(aspects),
+                          noncontig=nc, trace=trace))
+    if grad:
+        calls.append(Call(function, tuple(args), dict(kwargs), frozenset({"grad"} | extra),
+                          grad=True, trace=trace))
+    return calls
+
+
+def error_call(function, args, kwargs=None, error="ValueError"):
+    return Call(function, tuple(args), dict(kwargs or {}), frozenset({"errors"}),
+                expect_error=error)
+
+
+def plain_call(function, args, kwargs=None, aspects=frozenset({"values"})):
+    return Call(function, tuple(args), dict(kwargs or {}), frozenset(aspects))

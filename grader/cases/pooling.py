@@ -1,0 +1,125 @@
+"""Cases for the pooling assignment"""
+import torch
+
+from grader.cases.build import (error_call, pick, plain_call, rand, randint,
+                                tensor_calls)
+
+X3 = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], dtype=torch.float64)
+X4 = torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4)
+BAD_MODES = ["min", "MAX", "average", "", "sum"]
+
+
+def public():
+    """The chapter's worked examples"""
+    return {
+        "pool2d": tensor_calls("pool2d", (X3, (2, 2)))
+        + tensor_calls("pool2d", (X3, (2, 2), "avg"))
+        + [error_call("pool2d", (X3, (2, 2), "min"))],
+        "pool2d_strided": tensor_calls("pool2d_strided", (X4, 3))
+        + tensor_calls("pool2d_strided", (X4, 3), {"padding": 1, "stride": 2})
+        + tensor_calls("pool2d_strided", (X4, (2, 3)), {"stride": (2, 3), "padding": (0, 1)})
+        + tensor_calls("pool2d_strided", (X4[0, 0], (2, 2)), {"mode": "avg"}),
+        "avg_pool_as_conv": tensor_calls("avg_pool_as_conv", (X4, 2),
+                                         extra={"structure"}, trace=True)
+        + tensor_calls("avg_pool_as_conv", (X4, 3), {"stride": 1, "padding": 1},
+                       extra={"structure"}, trace=True),
+        "max_pool_as_conv": tensor_calls("max_pool_as_conv", (X4, 2),
+                                         extra={"structure"}, trace=True)
+        + tensor_calls("max_pool_as_conv", (X4, 3), {"stride": 2, "padding": 1},
+                       extra={"structure"}, trace=True),
+        "pool_cost": [plain_call("pool_cost", (3, 4, 4, (2, 2), (2, 2), (0, 0))),
+                      plain_call("pool_cost", (1, 4, 4, 3, 2, 1))],
+        "min_pool2d": tensor_calls("min_pool2d", (X4, 2))
+        + tensor_calls("min_pool2d", (X4[0, 0] - 8, 3), {"stride": 1, "padding": 1}),
+        "softmax_pool2d": tensor_calls("softmax_pool2d", (X3, (2, 2)))
+        + tensor_calls("softmax_pool2d", (X3, (2, 2)), {"beta": 0.0})
+        + tensor_calls("softmax_pool2d", (X3 * 100, (2, 2)), {"beta": 10.0},
+                       extra={"stability"}, grad=False),
+    }
+
+
+def _window(rng, h, w):
+    return randint(rng, 1, h), randint(rng, 1, w)
+
+
+def _pair_or_int(rng, a, b):
+    return a if a == b and randint(rng, 0, 1) else (a, b)
+
+
+def _strided_args(rng, lead):
+    """X (*lead, H, W), pool_size, stride, padding as nn.MaxPool2d accepts"""
+    p_h, p_w = randint(rng, 1, 4), randint(rng, 1, 4)
+    pad = (randint(rng, 0, p_h // 2), randint(rng, 0, p_w // 2))
+    H = randint(rng, max(1, p_h - 2 * pad[0]), 9)
+    W = randint(rng, max(1, p_w - 2 * pad[1]), 9)
+    stride = pick(rng, [None, randint(rng, 1, 3), (randint(rng, 1, 3), randint(rng, 1, 3))])
+    return (*lead, H, W), _pair_or_int(rng, p_h, p_w), stride, _pair_or_int(rng, *pad)
+
+
+def hidden(rng):
+    kinds = ["normal", "ints", "large", "normal"]
+    cases = {name: [] for name in public()}
+
+    for i in range(10):
+        h, w = randint(rng, 1, 7), randint(rng, 1, 7)
+        size = _window(rng, h, w)
+        for mode in ("max", "avg"):
+            X = rand(rng, (h, w), kinds[i % 4])
+            cases["pool2d"] += tensor_calls("pool2d", (X, size, mode), grad=False,
+                                            noncontig=i % 3 == 0)
+            cases["pool2d"] += tensor_calls("pool2d", (rand(rng, (h, w), "distinct"), size, mode))[2:]
+    cases["pool2d"] += [error_call("pool2d", (rand(rng, (4, 4)), (2, 2), m)) for m in BAD_MODES]
+
+    for i in range(14):
+        lead = [(), (2,), (1, 3), (2, 1, 1)][i % 4]
+        shape, size, stride, padding = _strided_args(rng, lead)
+        kwargs = {"stride": stride, "padding": padding}
+        for mode in ("max", "avg"):
+            X = rand(rng, shape, kinds[i % 4])
+            cases["pool2d_strided"] += tensor_calls(
+                "pool2d_strided", (X, size), dict(kwargs, mode=mode), grad=False,
+                noncontig=i % 3 == 1)
+            cases["pool2d_strided"] += tensor_calls(
+                "pool2d_strided", (rand(rng, shape, "distinct"), size),
+                dict(kwargs, mode=mode))[2:]
+        cases["min_pool2d"] += tensor_calls("min_pool2d", (rand(rng, shape, kinds[i % 4]), size),
+                                            kwargs, grad=False, noncontig=i % 3 == 2)
+        cases["min_pool2d"] += tensor_calls("min_pool2d", (rand(rng, shape, "distinct") + 100, size),
+                                            kwargs)[2:]
+
+    for i in range(10):
+        n, c = randint(rng, 1, 2), randint(rng, 1, 3)
+        shape, size, stride, padding = _strided_args(rng, (n, c))
+        kwargs = {"stride": stride, "padding": padding}
+        for name in ("avg_pool_as_conv", "max_pool_as_conv"):
+            cases[name] += tensor_calls(name, (rand(rng, shape, kinds[i % 4]), size), kwargs,
+                                        grad=False, extra={"structure"}, trace=True,
+                                        noncontig=i % 4 == 3)
+            cases[name] += tensor_calls(name, (rand(rng, shape, "distinct"), size), kwargs,
+                                        extra={"structure"}, trace=True)[2:]
+
+    for i in range(16):
+        c = randint(rng, 1, 8)
+        p = (randint(rng, 1, 5), randint(rng, 1, 5))
+        pad = (randint(rng, 0, p[0] // 2), randint(rng, 0, p[1] // 2))
+        h = randint(rng, max(1, p[0] - 2 * pad[0]), 40)
+        w = randint(rng, max(1, p[1] - 2 * pad[1]), 40)
+        s = (randint(rng, 1, 4), randint(rng, 1, 4))
+        as_int = i % 3 == 0 and p[0] == p[1] and s[0] == s[1] and pad[0] == pad[1]
+        args = (c, h, w, p[0], s[0], pad[0]) if as_int else (c, h, w, p, s, pad)
+        cases["pool_cost"].append(plain_call("pool_cost", args))
+
+    for i, beta in enumerate([0.0, 1.0, -1.0, 2.5, 50.0, -50.0, 1.0, 0.5]):
+        lead = [(), (2,), (1, 2)][i % 3]
+        shape, size, stride, _ = _strided_args(rng, lead)
+        k = (size, size) if isinstance(size, int) else size
+        shape = (*lead, max(shape[-2], k[0]), max(shape[-1], k[1]))  # no padding here
+        X = rand(rng, shape, kinds[i % 4] if kinds[i % 4] != "large" else "normal")
+        cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, size),
+                                                {"stride": stride, "beta": beta},
+                                                noncontig=i % 2 == 0)
+    for beta in (10.0, -10.0, 1000.0):
+        X = rand(rng, (5, 6), "large")
+        cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, (2, 3)), {"beta": beta},
+                                                extra={"stability"}, grad=False)
+    return cases

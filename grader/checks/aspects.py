@@ -1,0 +1,305 @@
+"""Judging one aspect of a function from its calls' outcomes
+
+`judge(spec, aspect, trials, source)` takes (call, expected, got) triples, the
+expected outcome coming from the reference, and says whether the aspect holds.
+On failure it explains the smallest counterexample in plain words. The same
+code judges in the student's notebook and in the grader.
+"""
+import ast
+from dataclasses import dataclass
+
+import torch
+
+from grader.checks import explain
+from grader.checks.specs import ASPECTS
+
+
+@dataclass
+class Verdict:
+    grade_id: str
+    passed: bool
+    points: float
+    max_points: float
+    message: str
+    checked: int = 0          # how many calls informed it
+    devices: tuple = ()
+
+    def as_dict(self):
+        return dict(self.__dict__, devices=list(self.devices))
+
+
+def tolerances(*dtypes):
+    """rtol, atol for the least precise of the dtypes"""
+    names = {str(d).replace("torch.", "") for d in dtypes if d}
+    if names & {"float16", "bfloat16"}:
+        return 1e-2, 1e-2
+    if names & {"float32", "complex64"} or not names <= {"float64", "complex128", "int64", "int32", "bool"}:
+        return 1e-4, 1e-5
+    return 1e-7, 1e-9
+
+
+def close(expected, got, dtypes=()):
+    """Same shape and numbers within the tolerance of the coarser dtype"""
+    if expected.shape != got.shape:
+        return False
+    if expected.numel() == 0:
+        return True
+    rtol, atol = tolerances(expected.dtype, got.dtype, *dtypes)
+    a = expected.to(torch.float64) if not expected.is_complex() else expected
+    b = got.to(torch.float64) if not got.is_complex() else got
+    return bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def first_difference(expected, got):
+    """Where the first wrong number is, as text"""
+    if expected.shape != got.shape or expected.numel() == 0:
+        return ""
+    diff = ~torch.isclose(expected.double(), got.double(), rtol=1e-4, atol=1e-5, equal_nan=True)
+    idx = diff.nonzero()
+    if len(idx) == 0:
+        return ""
+    pos = tuple(idx[0].tolist())
+    return (f"first difference at index {list(pos)}: expected "
+            f"{expected[pos].item():.6g}, got {got[pos].item():.6g} "
+            f"({int(diff.sum())} of {diff.numel()} numbers differ)")
+
+
+# --- per-aspect rules: return None when fine, else the reason -------------
+
+def _need_value(exp, got):
+    if got.kind != "value":
+        return explain.outcome_text(got)
+    if exp.exact_tensor and not got.exact_tensor:
+        return f"it returned {explain.outcome_text(got)}"
+    return None
+
+
+def rule_values(call, exp, got):
+    if call.expect_error:
+        return None
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if exp.exact_tensor:
+        if got.shape != exp.shape:
+            return f"the result has shape {got.shape}, expected {exp.shape}"
+        if not close(exp.value, got.value):
+            return first_difference(exp.value, got.value) or "the numbers differ"
+        return None
+    if not _plain_equal(exp.value, got.value):
+        return f"it returned {got.value!r} ({got.type_name}), expected {exp.value!r}"
+    return None
+
+
+def _plain_equal(a, b):
+    if isinstance(a, tuple):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and \
+            all(_plain_equal(x, y) for x, y in zip(a, b))
+    if type(a) is int:
+        return type(b) is int and a == b
+    return a == b
+
+
+def rule_shape(call, exp, got):
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if got.shape != exp.shape:
+        return f"the result has shape {got.shape}, expected {exp.shape}"
+    return None
+
+
+def rule_dtype(call, exp, got):
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if got.dtype != exp.dtype:
+        return f"the result is {got.dtype}, expected {exp.dtype} (the input's dtype)"
+    return None
+
+
+def rule_devices(call, exp, got):
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if got.device != exp.device:
+        return f"the result is on {got.device}, expected {exp.device} (the input's device)"
+    return None
+
+
+def rule_grad(call, exp, got):
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if got.grad_error:
+        return f"autograd failed: {got.grad_error}"
+    if got.grads is None:
+        return "no gradients came back"
+    for i, (e, g) in enumerate(zip(exp.grads, got.grads)):
+        if e is None:
+            continue
+        if g is None:
+            return f"no gradient reached argument {i}"
+        if not close(e, g, dtypes=(got.dtype,)):
+            where = first_difference(e, g)
+            return f"the gradient of argument {i} is wrong" + (f": {where}" if where else "")
+    return None
+
+
+def rule_unchanged(call, exp, got):
+    if got.kind not in ("value", "error"):
+        return explain.outcome_text(got)
+    if got.changed:
+        return f"it changed tensor argument {got.changed[0]} in place"
+    return None
+
+
+def rule_errors(call, exp, got):
+    if not call.expect_error:
+        return None
+    if got.kind == "error" and call.expect_error in got.error_mro:
+        return None
+    if got.kind == "error":
+        return f"it raised {got.error_type}: {got.error_message}; expected {call.expect_error}"
+    return f"it returned {explain.outcome_text(got)} instead of raising {call.expect_error}"
+
+
+def rule_stability(call, exp, got):
+    problem = _need_value(exp, got)
+    if problem:
+        return problem
+    if got.exact_tensor and not bool(torch.isfinite(got.value).all()):
+        return "the result contains inf or nan"
+    return rule_values(call, exp, got)
+
+
+RULES = {"values": rule_values, "shape": rule_shape, "dtype": rule_dtype,
+         "devices": rule_devices, "grad": rule_grad, "unchanged": rule_unchanged,
+         "errors": rule_errors, "stability": rule_stability}
+
+
+def rule_structure(spec, call, got):
+    if got.kind not in ("value", "error") or got.ops is None:
+        return explain.outcome_text(got) if got.kind not in ("value", "error") else None
+    used = set(got.ops)
+    bad = sorted(used & spec.forbidden_ops)
+    if bad:
+        return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"
+    if spec.required_ops and not used & spec.required_ops:
+        return f"it never runs {'a convolution' if 'convolution' in spec.required_ops else 'a matrix multiplication'} ({spec.how})"
+    return None
+
+
+def source_problem(spec, source):
+    """Read the student's code for library names the structural rule forbids
+
+    Looks at attribute names (`F.max_pool2d`, `X.unfold`), imported names and
+    string constants (`getattr(F, "max_pool2d")`) inside the function and the
+    helpers it calls by name; the student's own variable names are free.
+    """
+    if not spec.forbidden_names or not source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    funcs = {n.name: n for n in ast.walk(tree)
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    imported = {a.asname or a.name: a.name for n in ast.walk(tree)
+                if isinstance(n, ast.ImportFrom) for a in n.names}
+    todo, seen = [spec.name], set()
+    while todo:  # the function and the helpers it calls by name
+        name = todo.pop()
+        if name in seen or name not in funcs:
+            continue
+        seen.add(name)
+        for node in ast.walk(funcs[name]):
+            if isinstance(node, ast.Name):
+                todo.append(node.id)
+            for text in _library_names(node, imported):
+                if any(bad in text.lower() for bad in spec.forbidden_names):
+                    return (f"your code uses `{text}`, which this exercise rules "
+                            f"out ({spec.how})")
+    return None
+
+
+def _library_names(node, imported):
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    if isinstance(node, ast.Name) and node.id in imported:
+        return [imported[node.id]]
+    if isinstance(node, ast.Call):  # getattr(F, "max_pool2d") and the like
+        return [a.value for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return []
+
+
+def judge(spec, aspect, trials, source=None):
+    """Verdict on one aspect from (call, expected, got) triples"""
+    points = spec.aspects[aspect]
+    grade_id = spec.grade_id(aspect)
+    relevant = [t for t in trials if aspect in t[0].aspects]
+    devices = tuple(sorted({t[0].device for t in relevant}))
+    if not relevant:
+        return Verdict(grade_id, False, 0, points, "no check could be run for this aspect")
+    missing = [t for t in relevant if t[2].kind == "missing"]
+    if missing:
+        return Verdict(grade_id, False, 0, points,
+                       f"`{spec.name}` is not defined in your notebook: run the cell "
+                       f"that defines it, and keep its name and signature "
+                       f"`{spec.signature}`.", len(relevant), devices)
+    unfinished = [t for t in relevant if t[2].error_type == "NotImplementedError"]
+    if unfinished:
+        return Verdict(grade_id, False, 0, points,
+                       f"`{spec.name}` still raises NotImplementedError: replace "
+                       f"`raise NotImplementedError()` with your code.",
+                       len(relevant), devices)
+    failures = []
+    for call, exp, got in relevant:
+        if aspect == "structure":
+            reason = rule_structure(spec, call, got)
+        else:
+            reason = RULES[aspect](call, exp, got)
+        if reason:
+            consequence = got.note.startswith("not run")  # another call was the cause
+            failures.append(((consequence, call.size()), call, exp, got, reason))
+    if aspect == "structure" and not failures:
+        reason = source_problem(spec, source)
+        if reason:
+            return Verdict(grade_id, False, 0, points, reason, len(relevant), devices)
+    if not failures:
+        return Verdict(grade_id, True, points, points,
+                       f"{spec.name} {ASPECTS[aspect]}: {len(relevant)} "
+                       f"call{'s' if len(relevant) != 1 else ''} checked on "
+                       f"{', '.join(devices)}", len(relevant), devices)
+    failures.sort(key=lambda f: f[0])
+    _, call, exp, got, reason = failures[0]
+    lines = [f"{spec.name} should {_should(aspect)}, but for the call",
+             _indent(explain.call_text(spec, call)),
+             f"{reason}."]
+    if aspect in ("values", "stability") and exp.kind == "value" and got.kind == "value" \
+            and got.exact_tensor == exp.exact_tensor:
+        lines += ["expected:", _indent(explain.value_text(exp.value)),
+                  "got:", _indent(explain.value_text(got.value))]
+    elif aspect == "errors":
+        pass
+    lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
+                 f"this is the smallest.)" if len(failures) > 1 else
+                 f"(1 of {len(relevant)} calls failed.)")
+    return Verdict(grade_id, False, 0, points, "\n".join(lines), len(relevant), devices)
+
+
+def _should(aspect):
+    return {"values": "return the right numbers",
+            "shape": "return a result of the right shape",
+            "dtype": "keep the input's dtype",
+            "devices": "return its result on the input's device",
+            "grad": "pass the right gradients back to its inputs",
+            "unchanged": "leave its inputs unchanged",
+            "errors": "raise the error the contract asks for",
+            "structure": "compute the result the way the exercise asks",
+            "stability": "stay finite and right for large inputs"}[aspect]
+
+
+def _indent(text, pad="    "):
+    return "\n".join(pad + line for line in text.splitlines())

@@ -1,0 +1,23 @@
+"""Which devices a check runs on: CPU always, CUDA when present"""
+import torch
+
+
+def available():
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    return found
+
+
+def on_devices(calls, devices):
+    """The calls plus, for each call that informs `devices`, a copy per extra
+    device (that copy informs `devices` only)"""
+    out = list(calls)
+    for call in calls:
+        if "devices" in call.aspects:
+            for d in devices:
+                if d != call.device:
+                    copy = call.on(d)
+                    copy.aspects = frozenset({"devices"})
+                    out.append(copy)
+    return out

@@ -1,0 +1,215 @@
+"""Calls and outcomes as plain data: JSON plus raw .npy arrays
+
+This is all that crosses between the grader and the sandbox. Decoding never
+unpickles: arrays are read with `allow_pickle=False`, every field is
+type-checked, and anything unexpected raises `WireError`.
+"""
+import io
+import json
+import struct
+
+import numpy as np
+import torch
+
+from grader.checks.calls import Call, Outcome
+
+DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "int16",
+          "int32", "int64", "uint8", "bool", "complex64", "complex128"}
+MAX_BLOB = 64 << 20
+
+
+class WireError(ValueError):
+    """A message that is not what the protocol allows"""
+
+
+# --- values ---------------------------------------------------------------
+
+def _put_tensor(t, blobs):
+    t = t.detach().to("cpu")
+    dtype = str(t.dtype).replace("torch.", "")
+    arr = (t.float() if t.dtype == torch.bfloat16 else t).contiguous().numpy()
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    blobs.append(buf.getvalue())
+    return {"t": "tensor", "dtype": dtype, "shape": list(t.shape), "blob": len(blobs) - 1}
+
+
+def _get_tensor(d, blobs):
+    dtype, shape, i = d.get("dtype"), d.get("shape"), d.get("blob")
+    if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(i, int) \
+            or not 0 <= i < len(blobs):
+        raise WireError(f"bad tensor header {d!r:.200}")
+    try:
+        arr = np.load(io.BytesIO(blobs[i]), allow_pickle=False)
+    except Exception as exc:
+        raise WireError(f"unreadable array: {exc}") from None
+    if list(arr.shape) != shape:
+        raise WireError("array shape does not match its header")
+    t = torch.from_numpy(np.array(arr, copy=True))
+    return t.to(getattr(torch, dtype))
+
+
+def put(value, blobs):
+    """Encode a value made of tensors, numbers, strings, tuples and lists"""
+    if isinstance(value, torch.Tensor):
+        return _put_tensor(value, blobs)
+    if isinstance(value, (tuple, list)):
+        return {"t": "tuple" if isinstance(value, tuple) else "list",
+                "v": [put(v, blobs) for v in value]}
+    if isinstance(value, dict):
+        return {"t": "dict", "v": {str(k): put(v, blobs) for k, v in value.items()}}
+    if value is None or type(value) in (bool, int, float, str):
+        if isinstance(value, float) and not np.isfinite(value):
+            return {"t": "float", "v": repr(value)}
+        return {"t": "py", "v": value}
+    raise TypeError(f"cannot send a {type(value).__name__}")
+
+
+def get(d, blobs, depth=0):
+    if depth > 8 or not isinstance(d, dict):
+        raise WireError("malformed value")
+    kind = d.get("t")
+    if kind == "tensor":
+        return _get_tensor(d, blobs)
+    if kind in ("tuple", "list"):
+        items = d.get("v")
+        if not isinstance(items, list) or len(items) > 4096:
+            raise WireError("malformed sequence")
+        seq = [get(v, blobs, depth + 1) for v in items]
+        return tuple(seq) if kind == "tuple" else seq
+    if kind == "dict":
+        items = d.get("v")
+        if not isinstance(items, dict):
+            raise WireError("malformed dict")
+        return {str(k): get(v, blobs, depth + 1) for k, v in items.items()}
+    if kind == "float":
+        if d.get("v") not in ("nan", "inf", "-inf"):
+            raise WireError("malformed float")
+        return float(d["v"])
+    if kind == "py":
+        v = d.get("v")
+        if v is not None and type(v) not in (bool, int, float, str):
+            raise WireError("malformed plain value")
+        return v
+    raise WireError(f"unknown value kind {kind!r:.40}")
+
+
+# --- calls and outcomes -----------------------------------------------------
+
+def put_call(call, blobs):
+    return {"function": call.function, "args": put(tuple(call.args), blobs),
+            "kwargs": put(dict(call.kwargs), blobs), "aspects": sorted(call.aspects),
+            "device": call.device, "grad": call.grad,
+            "grad_output": put(call.grad_output, blobs),
+            "noncontig": list(call.noncontig), "expect_error": call.expect_error,
+            "trace": call.trace}
+
+
+def get_call(d, blobs):
+    return Call(function=str(d["function"]), args=tuple(get(d["args"], blobs)),
+                kwargs=get(d["kwargs"], blobs), aspects=frozenset(d["aspects"]),
+                device=str(d["device"]), grad=bool(d["grad"]),
+                grad_output=get(d["grad_output"], blobs),
+                noncontig=tuple(int(i) for i in d["noncontig"]),
+                expect_error=d["expect_error"], trace=bool(d["trace"]))
+
+
+_TEXT = ("kind", "type_name", "dtype", "device", "grad_error", "error_type",
+         "error_message", "error_where", "note")
+
+
+def put_outcome(o, blobs):
+    d = {k: getattr(o, k) for k in _TEXT}
+    d.update(exact_tensor=o.exact_tensor, requires_grad=o.requires_grad,
+             shape=list(o.shape) if o.shape is not None else None,
+             changed=list(o.changed), error_mro=list(o.error_mro), ops=o.ops)
+    try:
+        d["value"] = put(o.value, blobs)
+    except TypeError:
+        d["value"] = put(None, blobs)
+    d["grads"] = None if o.grads is None else [put(g, blobs) for g in o.grads]
+    return d
+
+
+def get_outcome(d, blobs):
+    """Rebuild an Outcome from untrusted data, checking every field's type"""
+    if not isinstance(d, dict):
+        raise WireError("outcome is not an object")
+    fields = {}
+    for k in _TEXT:
+        v = d.get(k)
+        if v is not None and not isinstance(v, str):
+            raise WireError(f"field {k} is not text")
+        fields[k] = (v or "")[:2000] if k not in ("dtype", "device", "grad_error") else v
+    if fields["kind"] not in ("value", "error", "timeout", "crash", "missing"):
+        raise WireError("unknown outcome kind")
+    shape = d.get("shape")
+    if shape is not None and (not isinstance(shape, list)
+                              or not all(type(s) is int for s in shape)):
+        raise WireError("bad shape")
+    for k in ("changed", "error_mro"):
+        if not isinstance(d.get(k), list):
+            raise WireError(f"bad {k}")
+    ops = d.get("ops")
+    if ops is not None and not (isinstance(ops, list) and all(isinstance(x, str) for x in ops)):
+        raise WireError("bad ops")
+    grads = d.get("grads")
+    if grads is not None and not isinstance(grads, list):
+        raise WireError("bad grads")
+    value = get(d.get("value"), blobs)
+    exact = d.get("exact_tensor") is True
+    if exact and not isinstance(value, torch.Tensor):
+        raise WireError("tensor outcome without a tensor")
+    if exact and (list(value.shape) != shape or str(value.dtype).replace("torch.", "") != fields["dtype"]):
+        raise WireError("tensor does not match its description")
+    o = Outcome(**fields)
+    o.value, o.exact_tensor = value, exact
+    o.requires_grad = d.get("requires_grad") is True
+    o.shape = tuple(shape) if shape is not None else None
+    o.changed = [int(i) for i in d["changed"]]
+    o.error_mro = [str(x) for x in d["error_mro"]]
+    o.ops = ops
+    o.grads = None if grads is None else [get(g, blobs) for g in grads]
+    return o
+
+
+# --- framing on a byte stream ------------------------------------------------
+
+def pack(header, blobs=()):
+    """One frame: a JSON header and its blobs, each length-prefixed"""
+    head = json.dumps(header).encode()
+    parts = [struct.pack("<II", len(head), len(blobs)), head]
+    for b in blobs:
+        parts += [struct.pack("<Q", len(b)), b]
+    return b"".join(parts)
+
+
+def read_frame(read):
+    """Read one frame with `read(n) -> bytes`; None at end of stream"""
+    first = read(8)
+    if not first:
+        return None
+    if len(first) < 8:
+        raise WireError("truncated frame")
+    n_head, n_blobs = struct.unpack("<II", first)
+    if n_head > (8 << 20) or n_blobs > 4096:
+        raise WireError("oversized frame")
+    header = json.loads(_exact(read, n_head))
+    blobs = []
+    for _ in range(n_blobs):
+        (size,) = struct.unpack("<Q", _exact(read, 8))
+        if size > MAX_BLOB:
+            raise WireError("oversized blob")
+        blobs.append(_exact(read, size))
+    return header, blobs
+
+
+def _exact(read, n):
+    chunks, left = [], n
+    while left:
+        chunk = read(left)
+        if not chunk:
+            raise WireError("truncated frame")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

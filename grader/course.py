@@ -1,0 +1,60 @@
+"""Where things are: this repository and an nbgrader course directory
+
+The source (solutions/) and release (exercises/) notebooks always come from
+this repository; a course directory DIR holds nbgrader's standard layout:
+submitted/<student>/<assignment>/, autograded/, feedback/ and gradebook.db.
+"""
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+# nbgrader shells out to `alembic` to create a gradebook: it must be on PATH
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+EXERCISES = REPO / "exercises"
+COURSE_ID = "d2l-pooling"
+
+
+def nbgrader_config(course_dir, db_url=None, release_dir=None):
+    """nbgrader's configuration for a course directory, as a traitlets Config"""
+    course_dir = Path(course_dir).resolve()
+    c = Config()
+    c.CourseDirectory.root = str(course_dir)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.source_directory = str(SOLUTIONS)
+    c.CourseDirectory.release_directory = str(release_dir or course_dir / "release")
+    c.CourseDirectory.db_url = db_url or default_db_url(course_dir)
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.ClearHiddenTests.enforce_metadata = True
+    c.GenerateAssignment.create_assignment = True
+    c.Exchange.root = str(course_dir / "exchange")
+    return c
+
+
+def default_db_url(course_dir):
+    return os.environ.get("GRADER_DB_URL") or f"sqlite:///{Path(course_dir).resolve()}/gradebook.db"
+
+
+def submissions(course_dir, assignment):
+    """[(student, notebook path)] under submitted/, sorted"""
+    root = Path(course_dir) / "submitted"
+    out = []
+    if not root.is_dir():
+        return out
+    for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        folder = student_dir / assignment
+        if folder.is_dir():
+            for nb in sorted(folder.glob("*.ipynb")):
+                out.append((student_dir.name, nb))
+    return out
+
+
+def source_notebooks(assignment):
+    return sorted((SOLUTIONS / assignment).glob("*.ipynb"))

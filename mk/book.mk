@@ -1,0 +1,6 @@
+# The HTML book (SPEC section 5): chapters executed through a jupyter-cache,
+# the released exercise notebooks rendered as they are, MathJax from npm.
+# Entry: build/book/index.html. book/build.py does the work; see its docstring.
+
+book: $(STAMP)
+	$(BIN)/python -m book.build
