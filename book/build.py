@@ -131,7 +131,7 @@ def titled(notebook_bytes, fallback):
 
 
 EXERCISES_INTRO = """\
-# Exercises
+# Working on the Exercises
 
 Each chapter has an assignment of graded exercises. Download a notebook with
 the download button at the top of its page (or open it from `exercises/` in

@@ -52,6 +52,8 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "show_toc_level": 2,
     "navigation_with_keys": False,
+    # the sidebar has a search field; no second one in a header bar
+    "navbar_persistent": [],
 }
 html_last_updated_fmt = None
 html_copy_source = True

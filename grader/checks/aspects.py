@@ -87,8 +87,34 @@ def rule_values(call, exp, got):
             return first_difference(exp.value, got.value) or "the numbers differ"
         return None
     if not _plain_equal(exp.value, got.value):
-        return f"it returned {got.value!r} ({got.type_name}), expected {exp.value!r}"
+        if got.value is None and got.type_name not in ("NoneType", ""):
+            return (f"it returned a {got.type_name}, expected {exp.value!r} "
+                    f"({_plain_kind(exp.value)})")
+        hint = ""
+        if _loose_equal(exp.value, got.value):
+            hint = f"; the numbers are right, but the result must be {_plain_kind(exp.value)}"
+        return f"it returned {got.value!r} ({got.type_name}), expected {exp.value!r}{hint}"
     return None
+
+
+def _loose_equal(a, b):
+    """Equal numbers, whatever their Python types"""
+    if isinstance(a, tuple):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and \
+            all(_loose_equal(x, y) for x, y in zip(a, b))
+    try:
+        return a == b
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _plain_kind(value):
+    """'a tuple of Python ints' and the like, for messages"""
+    if isinstance(value, tuple) and value and all(type(v) is int for v in value):
+        return "a tuple of Python ints"
+    if type(value) is int:
+        return "a Python int"
+    return f"a {type(value).__name__}"
 
 
 def _plain_equal(a, b):
@@ -127,7 +153,12 @@ def rule_devices(call, exp, got):
     return None
 
 
-def rule_grad(call, exp, got):
+def _arg(names, i):
+    """How a message names tensor argument i: by its name in the signature"""
+    return f"`{names[i]}`" if i < len(names) else f"argument {i}"
+
+
+def rule_grad(call, exp, got, names=()):
     problem = _need_value(exp, got)
     if problem:
         return problem
@@ -135,22 +166,26 @@ def rule_grad(call, exp, got):
         return f"autograd failed: {got.grad_error}"
     if got.grads is None:
         return "no gradients came back"
-    for i, (e, g) in enumerate(zip(exp.grads, got.grads)):
+    positions = call.tensor_positions()
+    for k, (e, g) in enumerate(zip(exp.grads, got.grads)):
+        i = positions[k] if k < len(positions) else k
         if e is None:
             continue
         if g is None:
-            return f"no gradient reached argument {i}"
+            return f"no gradient reached {_arg(names, i)}"
         if not close(e, g, dtypes=(got.dtype,)):
             where = first_difference(e, g)
-            return f"the gradient of argument {i} is wrong" + (f": {where}" if where else "")
+            return f"the gradient of {_arg(names, i)} is wrong" + (f": {where}" if where else "")
     return None
 
 
-def rule_unchanged(call, exp, got):
+def rule_unchanged(call, exp, got, names=()):
     if got.kind not in ("value", "error"):
         return explain.outcome_text(got)
     if got.changed:
-        return f"it changed tensor argument {got.changed[0]} in place"
+        i = call.tensor_positions()[got.changed[0]] if got.changed[0] < len(
+            call.tensor_positions()) else got.changed[0]
+        return f"it changed {_arg(names, i)} in place"
     return None
 
 
@@ -179,15 +214,53 @@ RULES = {"values": rule_values, "shape": rule_shape, "dtype": rule_dtype,
 
 
 def rule_structure(spec, call, got):
-    if got.kind not in ("value", "error") or got.ops is None:
-        return explain.outcome_text(got) if got.kind not in ("value", "error") else None
-    used = set(got.ops)
-    bad = sorted(used & spec.forbidden_ops)
+    """The per-call part of `structure`: crashes, and ops the rule forbids
+    (whether a required op ran is judged over all calls, in `judge`)"""
+    if got.kind not in ("value", "error"):
+        return explain.outcome_text(got)
+    bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
     if bad:
         return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"
-    if spec.required_ops and not used & spec.required_ops:
-        return f"it never runs {'a convolution' if 'convolution' in spec.required_ops else 'a matrix multiplication'} ({spec.how})"
     return None
+
+
+def _required_missing(spec, relevant):
+    """The `structure` failure over all calls: a required op (a convolution,
+    a matrix multiplication) never ran in any call that returned. Judged over
+    all calls because PyTorch may compute a trivial case (a contraction over
+    one channel) without that op."""
+    if not spec.required_ops:
+        return None
+    traced = [t for t in relevant if t[2].kind == "value" and t[2].ops is not None]
+    if not traced or any(set(t[2].ops) & spec.required_ops for t in traced):
+        return None
+    call, exp, got = min(traced, key=lambda t: t[0].size())
+    what = "a convolution" if spec.required_ops & {"convolution", "conv2d"} else \
+        "a matrix multiplication"
+    return call, exp, got, f"it never runs {what} ({spec.how})"
+
+
+def _never_returned(relevant, aspect):
+    """For aspects that hold vacuously when nothing came back (`unchanged`,
+    `structure`): a failure when no call returned"""
+    finished = [t for t in relevant if t[2].kind == "value"]
+    if finished or not relevant:
+        return None
+    call, exp, got = min(relevant, key=lambda t: t[0].size())
+    what = {"unchanged": "whether it leaves its inputs unchanged",
+            "structure": "how it computes its result"}[aspect]
+    return call, exp, got, (f"{explain.outcome_text(got)}; it never returned a result, "
+                            f"so {what} could not be checked")
+
+
+def _raises_on_valid_input(trials):
+    """For `errors`: raising on every valid call too is no answer"""
+    valid = [t for t in trials if not t[0].expect_error and t[1].kind == "value"]
+    if not valid or any(t[2].kind == "value" for t in valid):
+        return None
+    call, exp, got = min(valid, key=lambda t: t[0].size())
+    return call, exp, got, (f"{explain.outcome_text(got)}, although this input is valid; "
+                            f"raise only where the contract asks")
 
 
 def source_problem(spec, source):
@@ -254,15 +327,29 @@ def judge(spec, aspect, trials, source=None):
                        f"`{spec.name}` still raises NotImplementedError: replace "
                        f"`raise NotImplementedError()` with your code.",
                        len(relevant), devices)
-    failures = []
+    names = spec.arg_names
+    failures, whole = [], False
     for call, exp, got in relevant:
         if aspect == "structure":
             reason = rule_structure(spec, call, got)
+        elif aspect in ("grad", "unchanged"):
+            reason = RULES[aspect](call, exp, got, names)
         else:
             reason = RULES[aspect](call, exp, got)
         if reason:
             consequence = got.note.startswith("not run")  # another call was the cause
             failures.append(((consequence, call.size()), call, exp, got, reason))
+    if not failures:
+        extra = None
+        if aspect in ("unchanged", "structure"):
+            extra = _never_returned(relevant, aspect)
+        if aspect == "structure" and extra is None:
+            extra = _required_missing(spec, relevant)
+        if aspect == "errors":
+            extra = _raises_on_valid_input(trials)
+        if extra is not None:  # one reason about the function as a whole
+            failures.append(((False, extra[0].size()), *extra))
+            whole = True
     if aspect == "structure" and not failures:
         reason = source_problem(spec, source)
         if reason:
@@ -283,9 +370,10 @@ def judge(spec, aspect, trials, source=None):
                   "got:", _indent(explain.value_text(got.value))]
     elif aspect == "errors":
         pass
-    lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
-                 f"this is the smallest.)" if len(failures) > 1 else
-                 f"(1 of {len(relevant)} calls failed.)")
+    if not whole:
+        lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
+                     f"this is the smallest.)" if len(failures) > 1 else
+                     f"(1 of {len(relevant)} calls failed.)")
     return Verdict(grade_id, False, 0, points, "\n".join(lines), len(relevant), devices)
 
 

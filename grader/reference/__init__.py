@@ -2,6 +2,7 @@
 
 Written independently of solutions/; student answers are compared with these
 """
+
 from .channels import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
 from .layers import (
     conv2d_output_shape,

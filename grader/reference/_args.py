@@ -1,4 +1,5 @@
 """Argument checks shared by the reference modules"""
+
 import operator
 
 
@@ -22,7 +23,9 @@ def _pair(value, name, minimum=0):
     """
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {len(value)} values: {value!r}")
+            raise ValueError(
+                f"{name} must be an int or a pair of ints, got {len(value)} values: {value!r}"
+            )
         pair = (_int(value[0], name), _int(value[1], name))
     else:
         v = _int(value, name)

@@ -1,4 +1,5 @@
 """Reference answers for the assignment `channels` (multiple input and output channels)"""
+
 import torch.nn.functional as F
 
 from ._args import _check_ndim

@@ -1,4 +1,5 @@
-"""Reference answers for the assignment `layers` (output shapes, convolution matrix, linear, activations)"""
+"""Reference answers for the assignment `layers`: output shapes, convolution matrix, activations"""
+
 import torch
 import torch.nn.functional as F
 
@@ -71,9 +72,7 @@ def pool2d_output_shape(input_hw, kernel_size, stride=None, padding=0, dilation=
     out = []
     for size, k_, s_, p_, d_ in zip((H, W), k, s, p, d):
         if p_ > k_ // 2:
-            raise ValueError(
-                f"padding={padding} must be at most half of kernel_size={kernel_size}"
-            )
+            raise ValueError(f"padding={padding} must be at most half of kernel_size={kernel_size}")
         span = size + 2 * p_ - d_ * (k_ - 1) - 1
         n = (-(-span // s_) if ceil_mode else span // s_) + 1
         # ceil mode: the last window must start inside the input or the left padding

@@ -108,7 +108,7 @@ def bwrap_command(stage, uid, limits, cuda=False):
         elif os.path.isdir(f"/{link}"):
             args += ["--ro-bind", f"/{link}", f"/{link}"]
     args += ["--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc",
-             "--perms", "0755", "--tmpfs", "/tmp", "--perms", "0755", "--tmpfs", "/root",
+             "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--tmpfs", "/root",
              "--perms", "0755", "--tmpfs", "/home"]
     made |= {"/tmp", "/root", "/home", "/usr", "/etc", "/dev", "/proc"}
     for path in _mounts_for_python():
@@ -135,7 +135,7 @@ def bwrap_command(stage, uid, limits, cuda=False):
 
 def _env(uid):
     env = {"PYTHONPATH": "/opt/grader", "HOME": "/scratch", "PATH": "/usr/bin:/bin",
-           "GRADER_SCRATCH": "/scratch", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+           "GRADER_SCRATCH": "/scratch", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8",
            "PYTHONHASHSEED": "0"}
     for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):

@@ -1,4 +1,5 @@
 """Inputs and checks shared by the reference tests"""
+
 import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st

@@ -1,4 +1,5 @@
 """The channels references against hand-worked examples, a naive loop and nn.Conv2d"""
+
 import pytest
 import torch
 from hypothesis import given
@@ -93,8 +94,11 @@ def test_corr2d_multi_in_out_table_example():
     """Does corr2d_multi_in_out with K stacked (K, K + 1, K + 2) reproduce the sources' output?"""
     K = torch.stack([K_TABLE, K_TABLE + 1, K_TABLE + 2])
     expected = torch.tensor(
-        [[[56.0, 72.0], [104.0, 120.0]], [[76.0, 100.0], [148.0, 172.0]],
-         [[96.0, 128.0], [192.0, 224.0]]]
+        [
+            [[56.0, 72.0], [104.0, 120.0]],
+            [[76.0, 100.0], [148.0, 172.0]],
+            [[96.0, 128.0], [192.0, 224.0]],
+        ]
     )
     torch.testing.assert_close(corr2d_multi_in_out(X_TABLE, K), expected)
 

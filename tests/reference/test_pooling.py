@@ -1,4 +1,5 @@
-"""The pooling references against the sources' examples, naive loops and nn.MaxPool2d / nn.AvgPool2d"""
+"""The pooling references against the sources' examples, naive loops and the nn pooling layers"""
+
 import itertools
 import math
 import warnings
@@ -39,18 +40,25 @@ def settings_(draw, padded=True, lead=True):
     k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     p = tuple(draw(st.integers(0, k_ // 2)) if padded else 0 for k_ in k)
     H, W = (draw(st.integers(max(1, k_ - 2 * p_), 9)) for k_, p_ in zip(k, p))
-    stride = draw(st.one_of(st.none(), st.integers(1, 4), st.tuples(st.integers(1, 4), st.integers(1, 4))))
+    stride = draw(
+        st.one_of(st.none(), st.integers(1, 4), st.tuples(st.integers(1, 4), st.integers(1, 4)))
+    )
     leading = tuple(draw(st.lists(st.integers(1, 3), max_size=3))) if lead else ()
     X = make(
-        leading + (H, W), draw(dtypes), seed=draw(seeds),
-        kind=draw(st.sampled_from(["normal", "ints"])), contiguous=draw(st.booleans()),
+        leading + (H, W),
+        draw(dtypes),
+        seed=draw(seeds),
+        kind=draw(st.sampled_from(["normal", "ints"])),
+        contiguous=draw(st.booleans()),
     )
     return dict(X=X, pool_size=arg(draw, k), stride=stride, padding=arg(draw, p), k=k, p=p)
 
 
 def per_image(layer, X):
     """layer on each (H, W) image of X (..., H, W) separately, stacked back to (..., H', W')"""
-    images = [layer(X[idx][None, None])[0, 0] for idx in itertools.product(*map(range, X.shape[:-2]))]
+    images = [
+        layer(X[idx][None, None])[0, 0] for idx in itertools.product(*map(range, X.shape[:-2]))
+    ]
     return torch.stack(images).reshape(*X.shape[:-2], *images[0].shape)
 
 
@@ -63,7 +71,9 @@ def naive_windows(X, k, s, p, fill):
 
 
 def naive(X, k, s, p, fill, reduce):
-    return torch.stack([torch.stack([reduce(v) for v in row]) for row in naive_windows(X, k, s, p, fill)])
+    return torch.stack(
+        [torch.stack([reduce(v) for v in row]) for row in naive_windows(X, k, s, p, fill)]
+    )
 
 
 # the sources' examples
@@ -82,7 +92,10 @@ def test_pool2d_table_examples():
         (dict(pool_size=3), [[10.0]]),
         (dict(pool_size=3, padding=1, stride=2), [[5.0, 7.0], [13.0, 15.0]]),
         (dict(pool_size=(2, 3), stride=(2, 3), padding=(0, 1)), [[5.0, 7.0], [13.0, 15.0]]),
-        (dict(pool_size=(2, 3), padding=(1, 1), stride=(2, 3)), [[1.0, 3.0], [9.0, 11.0], [13.0, 15.0]]),
+        (
+            dict(pool_size=(2, 3), padding=(1, 1), stride=(2, 3)),
+            [[1.0, 3.0], [9.0, 11.0], [13.0, 15.0]],
+        ),
     ],
 )
 def test_pool2d_strided_table_examples(kwargs, expected):
@@ -93,7 +106,9 @@ def test_pool2d_strided_table_examples(kwargs, expected):
 def test_pool2d_strided_table_channels():
     """Is each channel of cat(X, X + 1) pooled on its own, as in the sources?"""
     Y = pool2d_strided(torch.cat((X16, X16 + 1), 1), 3, padding=1, stride=2)
-    torch.testing.assert_close(Y, torch.tensor([[[[5.0, 7.0], [13.0, 15.0]], [[6.0, 8.0], [14.0, 16.0]]]]))
+    torch.testing.assert_close(
+        Y, torch.tensor([[[[5.0, 7.0], [13.0, 15.0]], [[6.0, 8.0], [14.0, 16.0]]]])
+    )
 
 
 # pool2d
@@ -126,7 +141,7 @@ def test_pool2d_rejects_unknown_mode(mode):
 @SETTINGS
 @given(settings_(), st.sampled_from(["max", "avg"]))
 def test_pool2d_strided_matches_layer(s, mode):
-    """Does pool2d_strided equal the nn layer on every image of X (..., H, W), gradients included?"""
+    """Does pool2d_strided equal the nn layer on each image of X (..., H, W), gradients included?"""
     X = s["X"].requires_grad_()
     stride = s["k"] if s["stride"] is None else s["stride"]
     layer = LAYERS[mode](s["k"], stride=stride, padding=s["p"])
@@ -141,7 +156,9 @@ def test_pool2d_strided_padding_max_ignores_avg_counts():
     """Does max ignore the padding while avg counts the padded zeros (count_include_pad)?"""
     X = -torch.ones(2, 2)
     torch.testing.assert_close(pool2d_strided(X, 2, padding=1), -torch.ones(2, 2))
-    torch.testing.assert_close(pool2d_strided(X, 2, padding=1, mode="avg"), torch.full((2, 2), -0.25))
+    torch.testing.assert_close(
+        pool2d_strided(X, 2, padding=1, mode="avg"), torch.full((2, 2), -0.25)
+    )
 
 
 def test_pool2d_strided_empty_leading_dim():
@@ -152,11 +169,13 @@ def test_pool2d_strided_empty_leading_dim():
 @pytest.mark.parametrize("mode", ["max", "avg"])
 @pytest.mark.parametrize("axis", [0, 1])
 def test_pool2d_strided_raises_where_layer_raises(mode, axis):
-    """Over a grid of small settings, does pool2d_strided raise ValueError exactly where the layer raises?"""
+    """Over a grid of small settings, is there a ValueError exactly where the layer raises?"""
     grid = itertools.product(range(0, 6), range(0, 5), [None, 0, 1, 2, 3], range(-1, 4))
     for size, k, s, p in grid:
+
         def pair(v, other):
             return None if v is None else ((v, other) if axis == 0 else (other, v))
+
         hw, k2, s2, p2 = pair(size, 3), pair(k, 1), pair(s, 1), pair(p, 0)
         X = torch.zeros(1, 1, *hw)
         try:
@@ -171,22 +190,32 @@ def test_pool2d_strided_raises_where_layer_raises(mode, axis):
 
 
 BAD_PAIRS = [
-    (True, TypeError), (2.0, TypeError), ("2", TypeError), ((2, True), TypeError), ([2, 2.5], TypeError),
-    ((2, 2, 2), ValueError), ((2,), ValueError), ([], ValueError), (-1, ValueError), ((2, -1), ValueError),
+    (True, TypeError),
+    (2.0, TypeError),
+    ("2", TypeError),
+    ((2, True), TypeError),
+    ([2, 2.5], TypeError),
+    ((2, 2, 2), ValueError),
+    ((2,), ValueError),
+    ([], ValueError),
+    (-1, ValueError),
+    ((2, -1), ValueError),
 ]
 
 
 @pytest.mark.parametrize("name", ["pool_size", "stride", "padding"])
 @pytest.mark.parametrize("value, error", BAD_PAIRS)
 def test_bad_pairs_raise(name, value, error):
-    """Is a bool, a float, a string, a wrong length or a negative int refused with a message naming the argument?"""
+    """Are a bool, float, string, wrong length or negative int refused, naming the argument?"""
     kwargs = dict(pool_size=2, stride=None, padding=0)
     kwargs[name] = value
     with pytest.raises(error, match=name):
         pool2d_strided(torch.zeros(6, 6), **kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [dict(pool_size=0), dict(pool_size=2, stride=0), dict(pool_size=None)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(pool_size=0), dict(pool_size=2, stride=0), dict(pool_size=None)]
+)
 def test_zero_window_or_stride_raise(kwargs):
     """Is a zero window, a zero stride or no window at all refused?"""
     with pytest.raises((TypeError, ValueError)):
@@ -197,7 +226,9 @@ def test_zero_window_or_stride_raise(kwargs):
 def test_pairs_may_be_tuples_or_lists(value):
     """Are a tuple and a list of two ints the same argument?"""
     X = make((5, 7), seed=3)
-    torch.testing.assert_close(pool2d_strided(X, value, value, [1, 1]), F.max_pool2d(X[None], (3, 2), (3, 2), 1)[0])
+    torch.testing.assert_close(
+        pool2d_strided(X, value, value, [1, 1]), F.max_pool2d(X[None], (3, 2), (3, 2), 1)[0]
+    )
 
 
 # avg_pool_as_conv and max_pool_as_conv
@@ -206,8 +237,10 @@ def test_pairs_may_be_tuples_or_lists(value):
 @SETTINGS
 @given(settings_(), st.integers(1, 2), st.integers(1, 3))
 def test_pool_as_conv_match_layers(s, n, c):
-    """Do avg_pool_as_conv and max_pool_as_conv equal nn.AvgPool2d and nn.MaxPool2d on (N, C, H, W)?"""
-    X = make((n, c, *s["X"].shape[-2:]), s["X"].dtype, seed=n * c, contiguous=s["X"].is_contiguous())
+    """Do avg_pool_as_conv and max_pool_as_conv equal the nn layers on X (N, C, H, W)?"""
+    X = make(
+        (n, c, *s["X"].shape[-2:]), s["X"].dtype, seed=n * c, contiguous=s["X"].is_contiguous()
+    )
     stride = s["k"] if s["stride"] is None else s["stride"]
     for fn, layer in ((avg_pool_as_conv, nn.AvgPool2d), (max_pool_as_conv, nn.MaxPool2d)):
         expected = layer(s["k"], stride=stride, padding=s["p"])(X)
@@ -237,7 +270,9 @@ def test_pool_cost_matches_layer_output(s, c):
     assert cost == c * out.shape[-1] * out.shape[-2] * s["k"][0] * s["k"][1]
 
 
-@pytest.mark.parametrize("args", [(1, 4, 4, 3, 1, 2), (1, 2, 2, 3, 1, 0), (-1, 4, 4, 2, 2, 0), (True, 4, 4, 2, 2, 0)])
+@pytest.mark.parametrize(
+    "args", [(1, 4, 4, 3, 1, 2), (1, 2, 2, 3, 1, 0), (-1, 4, 4, 2, 2, 0), (True, 4, 4, 2, 2, 0)]
+)
 def test_pool_cost_rejects_what_the_layer_rejects(args):
     """Is padding over half the window, a window bigger than the input, or a bad c refused?"""
     with pytest.raises((TypeError, ValueError)):
@@ -250,7 +285,7 @@ def test_pool_cost_rejects_what_the_layer_rejects(args):
 @SETTINGS
 @given(settings_())
 def test_min_pool2d_matches_loop_and_negated_max_layer(s):
-    """Is min_pool2d each window's minimum (padding as +inf) and -nn.MaxPool2d(-X), gradients included?"""
+    """Is min_pool2d each window's minimum (padding +inf) and -nn.MaxPool2d(-X), gradients too?"""
     X = s["X"].requires_grad_()
     stride = s["k"] if s["stride"] is None else s["stride"]
     Y = min_pool2d(X, s["pool_size"], s["stride"], s["padding"])
@@ -266,7 +301,7 @@ def test_min_pool2d_matches_loop_and_negated_max_layer(s):
 
 @pytest.mark.parametrize("value", [5.0, -5.0])
 def test_min_pool2d_padding_never_wins(value):
-    """With padding, is a constant image pooled to that constant (never 0 or -inf from the padding)?"""
+    """With padding, is a constant image pooled to that constant (never 0 or -inf)?"""
     Y = min_pool2d(torch.full((2, 3, 3), value), 3, stride=1, padding=1)
     torch.testing.assert_close(Y, torch.full((2, 3, 3), value))
 
@@ -276,9 +311,11 @@ def test_min_pool2d_padding_never_wins(value):
 
 def naive_softmax_pool(X, k, s, beta):
     """sum_i softmax(beta x)_i x_i over each window of X (H, W), written with exp"""
+
     def reduce(v):
         e = torch.exp(beta * v - (beta * v).max())
         return (e / e.sum() * v).sum()
+
     return naive(X, k, s, (0, 0), 0.0, reduce)
 
 
@@ -291,7 +328,9 @@ def test_softmax_pool2d_matches_formula(s, beta):
     s_pair = stride if isinstance(stride, tuple) else (stride, stride)
     Y = softmax_pool2d(X, s["pool_size"], s["stride"], beta)
     images = X.reshape(-1, *X.shape[-2:])
-    expected = torch.stack([naive_softmax_pool(image, s["k"], s_pair, beta) for image in images]).reshape(Y.shape)
+    expected = torch.stack(
+        [naive_softmax_pool(image, s["k"], s_pair, beta) for image in images]
+    ).reshape(Y.shape)
     torch.testing.assert_close(Y, expected)
     upstream = torch.randn_like(Y)
     torch.testing.assert_close(grads(Y, upstream, X)[0], grads(expected, upstream, X)[0])
@@ -307,10 +346,15 @@ def test_softmax_pool2d_beta_zero_is_average(s):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("scale, beta", [(1.0, 1e4), (1.0, 1e38), (1e30, 1e30), (1e30, 1.0), (1.0, math.inf)])
+@pytest.mark.parametrize(
+    "scale, beta", [(1.0, 1e4), (1.0, 1e38), (1e30, 1e30), (1e30, 1.0), (1.0, math.inf)]
+)
 def test_softmax_pool2d_large_beta_is_max_or_min(dtype, scale, beta):
-    """For huge |beta x| (overflowing exp) is the result finite and equal to max (beta > 0) or min (beta < 0)?"""
-    X = torch.randperm(7 * 8, generator=torch.Generator().manual_seed(0)).reshape(7, 8).to(dtype) * scale
+    """For huge |beta x| (exp overflows) is it finite, max for beta > 0 and min for beta < 0?"""
+    X = (
+        torch.randperm(7 * 8, generator=torch.Generator().manual_seed(0)).reshape(7, 8).to(dtype)
+        * scale
+    )
     X.requires_grad_()
     for sign, layer in ((1, nn.MaxPool2d((2, 3))), (-1, lambda T: -nn.MaxPool2d((2, 3))(-T))):
         Y = softmax_pool2d(X, (2, 3), beta=sign * beta)

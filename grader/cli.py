@@ -1,0 +1,94 @@
+"""The instructor's command line: a thin layer over the grader's functions"""
+import argparse
+import sys
+from pathlib import Path
+
+
+def _course(p):
+    p.add_argument("--course", default=".", metavar="DIR",
+                   help="nbgrader course root (submitted/, autograded/, feedback/, "
+                        "gradebook.db); default: the current directory")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="gradebook URL (default sqlite:///DIR/gradebook.db; "
+                        "postgresql://... to scale out)")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="grader", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="solutions/ -> exercises/ (and the published examples)")
+    p.add_argument("assignments", nargs="*")
+
+    p = sub.add_parser("autograde", help="grade every submission of an assignment")
+    p.add_argument("assignment")
+    _course(p)
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel graders (default: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="send the work to a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--force", action="store_true", help="grade again what is already graded")
+    p.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")
+    p.add_argument("--memory-mb", type=int, default=None)
+    p.add_argument("--call-seconds", type=float, default=None)
+    p.add_argument("--cell-seconds", type=float, default=None)
+    p.add_argument("--notebook-seconds", type=float, default=None)
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("feedback", help="feedback pages for every graded student")
+    p.add_argument("assignment")
+    _course(p)
+
+    p = sub.add_parser("export", help="grades as CSV with a column per function")
+    _course(p)
+    p.add_argument("--to", default="grades.csv")
+
+    p = sub.add_parser("table", help="print the grade table of an assignment")
+    p.add_argument("assignment")
+    _course(p)
+
+    p = sub.add_parser("demo", help="the instructor flow on the bundled sample class")
+    p.add_argument("--course", default=None, metavar="DIR",
+                   help="where to build the demo course (default build/demo-course)")
+    p.add_argument("--workers", type=int, default=None)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "release":
+        from grader.release import release
+        for path in release(args.assignments or None):
+            print(f"released {path}")
+    elif args.command == "autograde":
+        from grader.autograde import autograde
+        limits = {k: v for k, v in (("memory_mb", args.memory_mb),
+                                    ("call_seconds", args.call_seconds),
+                                    ("cell_seconds", args.cell_seconds),
+                                    ("notebook_seconds", args.notebook_seconds)) if v is not None}
+        s = autograde(args.assignment, args.course, workers=args.workers, force=args.force,
+                      scheduler=args.scheduler, seed=args.seed, limits=limits or None,
+                      db_url=args.db, quiet=args.quiet)
+        print(f"{args.assignment}: graded {len(s.graded)}, up to date {len(s.skipped)}, "
+              f"with problems {len(s.failed)}, in {s.seconds:.1f} s")
+        for student, reason in sorted(s.failed.items()):
+            print(f"  {student}: {reason}")
+    elif args.command == "feedback":
+        from grader.feedback import feedback
+        pages = feedback(args.assignment, args.course, db_url=args.db)
+        print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
+    elif args.command == "export":
+        from grader.export import export
+        print(f"wrote {export(args.course, args.to, db_url=args.db)}")
+    elif args.command == "table":
+        from grader.course import default_db_url
+        from grader.results import grade_table
+        print(grade_table(args.db or default_db_url(Path(args.course).resolve()), args.assignment))
+    elif args.command == "demo":
+        from grader.demo import demo
+        demo(args.course, workers=args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""`grader demo`: the whole instructor flow on the bundled sample class"""
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from grader.course import REPO, default_db_url
+
+
+def demo(course_dir=None, workers=None, out=None):
+    """release -> autograde -> feedback -> export -> grade table"""
+    from grader.autograde import autograde
+    from grader.export import export
+    from grader.feedback import feedback
+    from grader.release import release
+    from grader.results import grade_table
+    from grader.sample import build
+    out = out or sys.stdout
+    start = time.monotonic()
+    course_dir = Path(course_dir or REPO / "build" / "demo-course").resolve()
+    if course_dir.exists():
+        shutil.rmtree(course_dir)
+    course_dir.mkdir(parents=True)
+    say = lambda text: print(text, file=out, flush=True)
+
+    say("1. release: solutions/ -> exercises/")
+    for path in release():
+        say(f"   {path.relative_to(REPO)}")
+    names = build(course_dir, "pooling")
+    say(f"2. sample class: {len(names)} submissions in {course_dir}/submitted")
+    say("3. autograde (each submission in the sandbox, judged outside it)")
+    summary = autograde("pooling", course_dir, workers=workers, out=sys.stderr)
+    say(f"   graded {len(summary.graded)} in {summary.seconds:.1f} s")
+    for student, reason in sorted(summary.failed.items()):
+        say(f"   ! {student}: {reason}")
+    pages = feedback("pooling", course_dir)
+    say(f"4. feedback: {len(pages)} pages in {course_dir / 'feedback'}")
+    csv_path = export(course_dir, to=course_dir / "grades.csv", assignments=["pooling"])
+    say(f"5. export: {csv_path}")
+    say("")
+    say(grade_table(default_db_url(course_dir), "pooling"))
+    say("")
+    say(f"demo finished in {time.monotonic() - start:.1f} s")
+    return course_dir

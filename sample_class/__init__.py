@@ -1,0 +1,1 @@
+"""The bundled sample class: realistic submissions made from the released exercise"""

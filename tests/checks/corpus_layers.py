@@ -1,0 +1,2 @@
+CORRECT = []
+WRONG = []
