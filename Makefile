@@ -43,9 +43,6 @@ test: $(STAMP) system
 release: $(STAMP)
 	$(BIN)/python -m grader release
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course
-
 # Re-resolve requirements.lock from pyproject.toml (needs the registry)
 lock:
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv

@@ -173,14 +173,10 @@ def stage(course, exercises, src):
         if path.is_file() and rel not in wanted:
             path.unlink()
             changed.append(f"{rel} (removed)")
-    log(f"staged {len(course_docs(wanted))} chapter files and "
-        f"{len(docnames)} exercise notebooks; changed: "
-        f"{', '.join(changed) or 'nothing'}")
+    chapters = [name for name in wanted if "/" not in name]
+    log(f"staged {len(chapters)} course pages and {len(docnames)} exercise "
+        f"notebooks; changed: {', '.join(changed) or 'nothing'}")
     return docnames
-
-
-def course_docs(wanted):
-    return [name for name in wanted if "/" not in name]
 
 
 def check_offline(out):

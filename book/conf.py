@@ -5,8 +5,11 @@ sphinx-book-theme. Everything the pages load is served from the book itself:
 MathJax comes from npm (BOOK_STATIC), nothing from a CDN.
 """
 import os
-import shutil
 from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -60,23 +63,41 @@ html_copy_source = True
 html_show_sourcelink = False
 
 
+def executed_notebook(app, pagename):
+    """The chapter as a notebook with the outputs of its cached execution
+
+    (myst-nb's own copy in jupyter_execute/ lacks the outputs when they come
+    from the cache, so we merge them from the jupyter-cache ourselves.)
+    """
+    import jupytext
+    from jupyter_cache import get_cache
+
+    notebook = jupytext.read(Path(app.srcdir) / (pagename + ".md"))
+    cache = get_cache(app.env.mystnb_config.execution_cache_path)
+    try:
+        _, notebook = cache.merge_match_into_notebook(notebook)
+    except KeyError:
+        logger.warning(f"{pagename}: no cached execution; the download "
+                       "link offers the notebook without outputs")
+    return notebook
+
+
 def offer_notebook(app, pagename, templatename, context, doctree):
     """Let the theme's download menu offer a chapter's executed .ipynb
 
-    sphinx-book-theme does this only when launch buttons are configured;
-    myst-nb writes the executed notebook to <outdir>/../jupyter_execute.
+    sphinx-book-theme does this by itself only when launch buttons (Binder,
+    JupyterHub, ...) are configured, which an offline book does not have.
     """
     if not context.get("sourcename", "").endswith(".md"):
         return
     if "kernelspec" not in app.env.metadata.get(pagename, {}):
         return
-    executed = Path(app.outdir).parent / "jupyter_execute" / (
-        pagename + ".ipynb")
-    if executed.exists():
-        target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(executed, target)
-        context["ipynb_source"] = pagename + ".ipynb"
+    import nbformat
+
+    target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(executed_notebook(app, pagename), target)
+    context["ipynb_source"] = pagename + ".ipynb"
 
 
 def setup(app):

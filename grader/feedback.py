@@ -1,7 +1,296 @@
-"""`grader feedback`: nbgrader's feedback HTML, one page per student"""
+"""`grader feedback`: nbgrader's feedback HTML, one page per student
+
+The pages are written by nbgrader's own GenerateFeedback (so they reach
+students the usual way, feedback/<student>/<assignment>/<notebook>.html)
+with nbgrader's preprocessors (GetGrades, ClearHiddenTests) plus ours:
+
+- `StripRubrics` drops the graders' rubric cells (grader/rubrics.py);
+- `FeedbackSummary` reads each check's points and message, and builds the
+  summary at the top of the page: a table of functions × aspects with
+  ✔/✘ and points, the written answers with the grader's comments, and
+  "what to fix", each failing check's counterexample in plain words;
+- `CleanOutputs` strips ANSI escapes from every output.
+
+The page uses our template (grader/templates/feedback, found before nbgrader's own), which shows
+each check as a compact card instead of nbgrader's code panel. No hidden
+test code reaches the page: the autograded notebook holds none (record.py)
+and ClearHiddenTests runs again here.
+"""
+import html
+import re
+from collections import OrderedDict
 from pathlib import Path
 
+from nbconvert.preprocessors import Preprocessor as _Preprocessor
+from traitlets import Bool
+
 from grader.course import default_db_url, nbgrader_config
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "feedback"  # the name nbgrader's API insists on; ours comes first
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+class Preprocessor(_Preprocessor):
+    """nbconvert's base, enabled by default (nbgrader registers by name)"""
+    enabled = Bool(True).tag(config=True)
+
+
+def strip_ansi(text):
+    return ANSI.sub("", text or "")
+
+
+def _nb_meta(cell):
+    return (cell.get("metadata") or {}).get("nbgrader") or {}
+
+
+def output_text(cell):
+    """What a test cell says: its stdout, or its error's lines, without ANSI"""
+    parts = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            parts.append(out.get("text", ""))
+        elif kind == "error":
+            parts.append("\n".join(out.get("traceback") or [])
+                         or f"{out.get('ename', '')}: {out.get('evalue', '')}")
+        elif kind in ("execute_result", "display_data"):
+            parts.append((out.get("data") or {}).get("text/plain", ""))
+    return strip_ansi("".join(p if p.endswith("\n") else p + "\n" for p in parts if p)).strip("\n")
+
+
+def _status(score, points):
+    if score is None:
+        return "ungraded"
+    if points and score >= points:
+        return "pass"
+    return "partial" if score > 0 else "fail"
+
+
+def _fmt(x):
+    return "–" if x is None else f"{float(x):g}"
+
+
+class StripRubrics(Preprocessor):
+    """Graders' rubric cells never reach students"""
+
+    def preprocess(self, nb, resources):
+        from grader.rubrics import strip_rubrics
+        return strip_rubrics(nb), resources
+
+
+class CleanOutputs(Preprocessor):
+    """No ANSI escapes in any output (tracebacks, coloured prints)"""
+
+    def preprocess_cell(self, cell, resources, index):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [strip_ansi(line) for line in out.get("traceback") or []]
+                out["evalue"] = strip_ansi(out.get("evalue", ""))
+            elif out.get("output_type") == "stream":
+                out["text"] = strip_ansi(out.get("text", ""))
+        return cell, resources
+
+
+class FeedbackSummary(Preprocessor):
+    """Collect every check and written answer; runs after GetGrades"""
+
+    def preprocess(self, nb, resources):
+        from grader.checks.specs import ASPECTS, FUNCTIONS, parse_grade_id
+        checks, answers = [], []
+        questions = {}
+        for cell in nb.cells:
+            gid = _nb_meta(cell).get("grade_id") or ""
+            if cell.cell_type == "markdown" and gid.endswith("-question"):
+                m = re.search(r"\*\*(Question\s*\d+)\.?\*\*", cell.source)
+                questions[gid[:-len("-question")]] = m.group(1) if m else None
+        for cell in nb.cells:
+            meta = _nb_meta(cell)
+            gid = meta.get("grade_id")
+            if not meta.get("grade") or not gid:
+                continue
+            score, points = meta.get("score"), meta.get("points")
+            if cell.cell_type == "code" and not meta.get("solution"):
+                try:
+                    spec, aspect = parse_grade_id(gid)
+                    function, desc = spec.name, ASPECTS.get(aspect, aspect)
+                except KeyError:
+                    function, aspect, desc = gid, "", ""
+                message = output_text(cell)
+                message = message[2:] if message.startswith("\u2714 ") else message
+                item = {"grade_id": gid, "function": function, "aspect": aspect,
+                        "description": desc, "score": score, "points": points,
+                        "status": _status(score if score is not None else 0, points),
+                        "message": message}
+                cell.metadata["grader_check"] = item
+                checks.append(item)
+            else:
+                item = {"grade_id": gid, "label": questions.get(gid) or gid,
+                        "score": score, "points": points,
+                        "status": _status(score, points),
+                        "comment": meta.get("comment") or "",
+                        "kind": "written" if cell.cell_type == "markdown" else "code"}
+                cell.metadata["grader_answer"] = item
+                answers.append(item)
+        g = resources.setdefault("nbgrader", {})
+        pending = _pending_answers(g, [a["grade_id"] for a in answers])
+        for a in answers:
+            if a["grade_id"] in pending:
+                a["score"], a["status"] = None, "ungraded"
+        info = {"assignment": g.get("assignment", ""), "student": g.get("student", ""),
+                "notebook": g.get("notebook", ""), "score": g.get("score"),
+                "max_score": g.get("max_score"), "late_penalty": g.get("late_penalty") or 0,
+                "checks": checks, "answers": answers}
+        order = [a for a in ASPECTS if any(c["aspect"] == a for c in checks)]
+        info["summary_html"] = summary_html(info, order, FUNCTIONS)
+        resources["grader"] = info
+        return nb, resources
+
+
+def _pending_answers(g, grade_ids):
+    """The answers no one has graded yet: neither an automatic score (an
+    empty answer gets 0) nor a manual one"""
+    if not grade_ids or not g.get("db_url"):
+        return set()
+    from nbgrader.api import Gradebook, MissingEntry
+    out = set()
+    with Gradebook(g["db_url"]) as gb:
+        for gid in grade_ids:
+            try:
+                grade = gb.find_grade(gid, g["notebook"], g["assignment"], g["student"])
+            except MissingEntry:
+                continue
+            if grade.manual_score is None and grade.auto_score is None:
+                out.add(gid)
+    return out
+
+
+def _markdown(text):
+    from nbconvert.filters import markdown2html
+    return markdown2html(text)
+
+
+def summary_html(info, aspects, functions=None):
+    """The top of the page: score, table of functions × aspects, written
+    answers, what to fix (all escaped here; the template inserts it raw)"""
+    e = lambda s: html.escape(str(s), quote=True)
+    checks, answers = info["checks"], info["answers"]
+    rows = OrderedDict()
+    for c in checks:
+        rows.setdefault(c["function"], {})[c["aspect"]] = c
+    score, top = info.get("score"), info.get("max_score")
+    pending = [a for a in answers if a["score"] is None]
+    pct = 100.0 * (score or 0) / top if top else 0.0
+    out = ['<section class="fb-summary" id="summary">',
+           '<div class="fb-head">',
+           f'<div class="fb-title"><h1>{e(info["assignment"])}</h1>'
+           f'<div class="fb-sub">Feedback for <b>{e(info["student"])}</b> · '
+           f'notebook <code>{e(info["notebook"])}.ipynb</code></div></div>',
+           f'<div class="fb-score"><div><span class="fb-big">{_fmt(score)}</span>'
+           f' / {_fmt(top)} points</div>'
+           f'<div class="fb-bar"><span style="width:{pct:.1f}%"></span></div>']
+    if pending:
+        left = sum(a["points"] or 0 for a in pending)
+        out.append(f'<div class="fb-note">{len(pending)} written answer'
+                   f'{"s" if len(pending) != 1 else ""} ({_fmt(left)} points) not graded yet</div>')
+    if info.get("late_penalty"):
+        out.append(f'<div class="fb-note fb-late">late penalty: −{_fmt(info["late_penalty"])}</div>')
+    out.append('</div></div>')
+
+    # functions × aspects
+    if rows:
+        out.append('<h2>Checks, function by function</h2>')
+        out.append('<table class="fb-table"><thead><tr><th class="fb-fn">function</th>')
+        for a in aspects:
+            out.append(f'<th title="{e(_aspect_title(a))}">{e(a)}</th>')
+        out.append('<th class="fb-pts">points</th></tr></thead><tbody>')
+        for fn, cells in rows.items():
+            got = sum((c["score"] or 0) for c in cells.values())
+            top_fn = sum((c["points"] or 0) for c in cells.values())
+            cls = _status(got, top_fn)
+            first = next(iter(cells.values()))["grade_id"]
+            out.append(f'<tr class="fb-row-{cls}"><td class="fb-fn"><a href="#{e(first)}">'
+                       f'<code>{e(fn)}</code></a></td>')
+            for a in aspects:
+                c = cells.get(a)
+                if c is None:
+                    out.append('<td class="fb-na" title="not checked for this function"></td>')
+                    continue
+                mark = {"pass": "\u2714", "partial": "\u25d1"}.get(c["status"], "\u2718")
+                out.append(f'<td class="fb-{c["status"]}" title="{e(c["description"])}">'
+                           f'<a href="#{e(c["grade_id"])}"><span class="fb-mark">{mark}</span> '
+                           f'{_fmt(c["score"] or 0)}/{_fmt(c["points"])}</a></td>')
+            out.append(f'<td class="fb-pts">{_fmt(got)} / {_fmt(top_fn)}</td></tr>')
+        out.append('</tbody></table>')
+        out.append('<p class="fb-legend">\u2714 passed · \u2718 failed · a blank: not '
+                   'checked for that function. Click a result to jump to its check.</p>')
+
+    # written answers
+    if answers:
+        out.append('<h2>Written answers</h2><table class="fb-table fb-answers"><thead><tr>'
+                   '<th class="fb-fn">question</th><th class="fb-pts">points</th>'
+                   '<th class="fb-fn">grader\'s comment</th></tr></thead><tbody>')
+        for a in answers:
+            pts = ("not graded yet" if a["score"] is None
+                   else f'{_fmt(a["score"])} / {_fmt(a["points"])}')
+            comment = _markdown(a["comment"]) if a["comment"] else \
+                ('<span class="fb-muted">—</span>')
+            out.append(f'<tr class="fb-row-{a["status"]}"><td><a href="#{e(a["grade_id"])}">'
+                       f'{e(a["label"])}</a> <span class="fb-muted"><code>{e(a["grade_id"])}'
+                       f'</code></span></td><td class="fb-pts">{pts}</td>'
+                       f'<td class="fb-comment">{comment}</td></tr>')
+        out.append('</tbody></table>')
+
+    # what to fix
+    failing = [c for c in checks if c["status"] != "pass"]
+    if failing:
+        out.append('<h2>What to fix</h2>')
+        out.append('<p class="fb-legend">For each check that failed: the smallest call '
+                   'on which your function went wrong, what was expected and what it '
+                   'returned.</p>')
+        for fn, group in _fix_groups(failing):
+            aspects_txt = ", ".join(c["aspect"] or c["grade_id"] for c in group)
+            lost = sum((c["points"] or 0) - (c["score"] or 0) for c in group)
+            body = group[0]["message"] if len(group) == 1 else _shared_message(group)
+            anchor = group[0]["grade_id"]
+            out.append(f'<div class="fb-fix"><div class="fb-fix-head"><span class="fb-x">'
+                       f'\u2718</span> <a href="#{e(anchor)}"><code>{e(fn)}</code></a> — '
+                       f'{e(aspects_txt)}<span class="fb-lost">−{_fmt(lost)}</span></div>'
+                       f'<pre class="fb-msg">{e(body)}</pre></div>')
+    else:
+        out.append('<p class="fb-allgood">Every check passed. Well done!</p>')
+    out.append('</section>')
+    return "\n".join(out)
+
+
+def _aspect_title(aspect):
+    from grader.checks.specs import ASPECTS
+    return ASPECTS.get(aspect, aspect)
+
+
+def _body(message):
+    lines = message.splitlines()
+    if lines and lines[0].rstrip().endswith("but for the call"):
+        return "\n".join(lines[1:])
+    return message
+
+
+def _fix_groups(failing):
+    """[(function, [checks])]: failing checks of one function that failed
+    for the same reason on the same call are shown once"""
+    groups = OrderedDict()
+    for c in failing:
+        key = re.sub(r"\n\(\d+ of \d+ calls? failed[^\n]*\)\s*$", "", _body(c["message"]))
+        groups.setdefault((c["function"], key), []).append(c)
+    return [(fn, g) for (fn, _), g in groups.items()]
+
+
+def _shared_message(group):
+    first = group[0]["message"].splitlines()
+    if first and first[0].rstrip().endswith("but for the call"):
+        return (f"{group[0]['function']} fails these {len(group)} checks on the same call:\n"
+                + _body(group[0]["message"]))
+    return group[0]["message"]
 
 
 def feedback(assignment, course_dir=".", db_url=None, student="*"):
@@ -11,10 +300,17 @@ def feedback(assignment, course_dir=".", db_url=None, student="*"):
     course_dir = Path(course_dir).resolve()
     config = nbgrader_config(course_dir, db_url=db_url or default_db_url(course_dir))
     config.GenerateFeedback.preprocessors = [
+        "grader.feedback.StripRubrics",
         "nbgrader.preprocessors.GetGrades",
         "nbgrader.preprocessors.ClearHiddenTests",
+        "grader.feedback.CleanOutputs",
+        "grader.feedback.FeedbackSummary",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
+    nbgrader_templates = Path(__import__("nbgrader").__file__).parent / \
+        "server_extensions" / "formgrader" / "templates"
+    config.HTMLExporter.template_name = TEMPLATE
+    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     api.log.setLevel("ERROR")
     result = api.generate_feedback(assignment, student_id=student, force=True)

@@ -25,21 +25,35 @@ def test_grade_ids(assignment):
     return {spec.grade_id(a) for spec in functions_of(assignment) for a in spec.aspects}
 
 
+# What the sandbox is sent of a notebook: the code of its cells, never their
+# saved outputs, and no more than this much of it
+MAX_SOURCE_BYTES = 2 << 20
+
+
 def student_cells(nb, assignment):
-    """The code cells to run: everything but the test cells"""
+    """The code cells to run: everything but the test cells (by their
+    metadata: a test cell's code never runs, whatever the student put in it)"""
     tests = test_grade_ids(assignment)
     cells = []
-    for index, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code":
+    raw = nb.get("cells") if isinstance(nb, dict) else None
+    for index, cell in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if meta.get("grade_id") in tests or (meta.get("grade") and not meta.get("solution")):
+        meta = cell.get("metadata")
+        meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        grade_id = meta.get("grade_id")
+        if (isinstance(grade_id, str) and grade_id in tests) \
+                or (meta.get("grade") and not meta.get("solution")):
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        cells.append({"index": index, "source": str(source)})
+        cells.append({"index": index, "source": _text(cell.get("source", ""))})
     return cells
+
+
+def _text(source):
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
 
 
 def read_notebook(path):
@@ -50,8 +64,15 @@ def read_notebook(path):
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"the file is not a readable notebook ({type(exc).__name__}: "
                          f"{str(exc)[:200]})") from None
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("the notebook has no cells")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError("the notebook has no list of cells")
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise ValueError(f"cell {i} is not a notebook cell")
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and
+                                            all(isinstance(s, str) for s in source))):
+            raise ValueError(f"cell {i} has no text as its source")
     return nb
 
 
@@ -61,6 +82,13 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
     plan = trials(assignment, seed, tuple(devices))
     specs = functions_of(assignment)
     cells = student_cells(nb, assignment)
+    size = sum(len(c["source"].encode("utf-8", "replace")) for c in cells)
+    if size > MAX_SOURCE_BYTES:
+        reason = (f"the notebook's code is {size >> 10} KB, more than the "
+                  f"{MAX_SOURCE_BYTES >> 10} KB allowed: nothing was run")
+        return {"verdicts": failed_verdicts(assignment, reason), "cells": {},
+                "problems": [reason], "output": {"text": "", "total_bytes": 0},
+                "devices": list(devices), "seconds": round(time.monotonic() - start, 3)}
     blobs = []
     jobs = [{"function": s.name, "calls": [wire.put_call(c, blobs) for c, _ in plan[s.name]]}
             for s in specs]
@@ -73,22 +101,28 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
     except SandboxError as exc:
         events = []
         problems.append(f"grading stopped: {exc}")
+    indices = {c["index"] for c in cells}
     for head, eblobs in events:
-        kind = head.get("ev")
-        if kind == "cell":
-            cell_status[head.get("index")] = {"status": head.get("status"),
-                                              "error": head.get("error")}
-        elif kind == "outcome":
-            _store(got, specs, head, eblobs, problems)
-        elif kind == "job" and head.get("status") == "missing":
-            _missing(got, specs, head)
-        elif kind == "stopped":
-            _stopped(got, specs, head)
-        elif kind == "abandoned":
-            problems.append(str(head.get("reason")))
-        elif kind == "output":
-            output = {"text": str(head.get("text", ""))[:65536],
-                      "total_bytes": int(head.get("total_bytes") or 0)}
+        try:
+            kind = head.get("ev")
+            if kind == "cell":
+                index = head.get("index")
+                if index in indices or index is None:
+                    cell_status[index] = {"status": str(head.get("status"))[:20],
+                                          "error": _short(head.get("error"))}
+            elif kind == "outcome":
+                _store(got, specs, head, eblobs, problems)
+            elif kind == "job" and head.get("status") == "missing":
+                _missing(got, specs, head)
+            elif kind == "stopped":
+                _stopped(got, specs, head)
+            elif kind == "abandoned":
+                problems.append(str(head.get("reason"))[:400])
+            elif kind == "output":
+                output = {"text": str(head.get("text", ""))[:65536],
+                          "total_bytes": int(head.get("total_bytes") or 0)}
+        except Exception as exc:  # noqa: BLE001  (nothing from the sandbox may stop us)
+            problems.append(f"an event could not be read ({type(exc).__name__})")
     source = "\n\n".join(c["source"] for c in cells)
     verdicts = {}
     for spec in specs:
@@ -97,17 +131,36 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
         if any(o.kind == "missing" for o in outcomes) or not outcomes:
             outcomes = [Outcome("missing")] * len(pairs)
         trial = [(c, e, o) for (c, e), o in zip(pairs, outcomes)]
-        for aspect in spec.aspects:
-            verdicts[spec.grade_id(aspect)] = judge(spec, aspect, trial, source).as_dict()
+        for aspect, points in spec.aspects.items():
+            try:
+                verdict = judge(spec, aspect, trial, source)
+            except Exception as exc:  # noqa: BLE001  (a result no rule can read)
+                verdict = Verdict(spec.grade_id(aspect), False, 0, points,
+                                  f"{spec.name}'s results could not be judged "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})")
+            verdicts[spec.grade_id(aspect)] = verdict.as_dict()
     return {"verdicts": verdicts, "cells": {str(k): v for k, v in cell_status.items()},
             "problems": problems, "output": output, "devices": list(devices),
             "seconds": round(time.monotonic() - start, 3)}
 
 
+def _short(text, limit=400):
+    return None if text is None else str(text)[:limit]
+
+
+def _job_name(specs, head):
+    job = head.get("job")
+    if type(job) is not int or not 0 <= job < len(specs):
+        raise KeyError("job")
+    return specs[job].name
+
+
 def _store(got, specs, head, blobs, problems):
     try:
-        name = specs[int(head["job"])].name
-        k = int(head["call"])
+        name = _job_name(specs, head)
+        k = head["call"]
+        if type(k) is not int:
+            raise wire.WireError("bad call")
         outcome = wire.get_outcome(head["outcome"], blobs)
         if outcome.kind not in ("value", "error", "missing", "crash", "timeout"):
             raise wire.WireError("bad kind")
@@ -120,8 +173,8 @@ def _store(got, specs, head, blobs, problems):
 
 def _stopped(got, specs, head):
     try:
-        name = specs[int(head["job"])].name
-    except (KeyError, IndexError, TypeError, ValueError):
+        name = _job_name(specs, head)
+    except KeyError:
         return
     note = str(head.get("note", ""))[:300]
     kind = "timeout" if head.get("kind") == "timeout" else "crash"
@@ -135,8 +188,8 @@ def _stopped(got, specs, head):
 
 def _missing(got, specs, head):
     try:
-        name = specs[int(head["job"])].name
-    except (KeyError, IndexError, TypeError, ValueError):
+        name = _job_name(specs, head)
+    except KeyError:
         return
     got[name] = [Outcome("missing")] * len(got[name])
 

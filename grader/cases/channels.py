@@ -87,11 +87,13 @@ def hidden(rng):
     # 1x1: X (c_i, h, w), K (c_o, c_i, 1, 1), checked for one matrix multiplication
     for i in range(8):
         c_i, c_o = [(3, 2), (1, 4), (4, 1), (2, 5), (5, 3), (1, 1)][i % 6]
-        h, w = pick(rng, [(1, 1), (1, 5), (4, 1)]) if i % 4 == 3 else (randint(rng, 1, 7),
-                                                                        randint(rng, 1, 7))
+        if i % 4 == 3:  # a single pixel, row or column
+            h, w = pick(rng, [(1, 1), (1, 5), (4, 1)])
+        else:  # at least 2 x 2: a transposed view is then really non-contiguous
+            h, w = randint(rng, 2, 7), randint(rng, 2, 7)
         kind = KINDS[i % len(KINDS)]
         X, K = rand(rng, (c_i, h, w), kind), rand(rng, (c_o, c_i, 1, 1), kind)
-        cases["corr2d_multi_in_out_1x1"] += _one_by_one((X, K), grad=False, noncontig=i % 2 == 1)
+        cases["corr2d_multi_in_out_1x1"] += _one_by_one((X, K), grad=False, noncontig=i % 4 == 1)
         cases["corr2d_multi_in_out_1x1"] += _one_by_one(
             (rand(rng, (c_i, h, w)), rand(rng, (c_o, c_i, 1, 1))))[2:]
     return cases

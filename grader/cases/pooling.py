@@ -98,6 +98,17 @@ def hidden(rng):
             cases[name] += tensor_calls(name, (rand(rng, shape, "distinct"), size), kwargs,
                                         extra={"structure"}, trace=True)[2:]
 
+    # all-negative inputs with padding: a padded position must never win a max
+    for i, (size, pad, stride) in enumerate([((3, 2), (1, 1), None), (3, 1, 2), ((2, 4), (1, 2), 1)]):
+        for name, lead in (("pool2d_strided", (2,)), ("max_pool_as_conv", (1, 2))):
+            X = rand(rng, (*lead, 5, 6), "distinct")
+            X = X - X.max() - 1
+            extra = {"extra": {"structure"}, "trace": True} if name == "max_pool_as_conv" else {}
+            kwargs = {"stride": stride, "padding": pad}
+            if name == "pool2d_strided":
+                kwargs["mode"] = "max"
+            cases[name] += tensor_calls(name, (X, size), kwargs, noncontig=i == 1, **extra)
+
     for i in range(16):
         c = randint(rng, 1, 8)
         p = (randint(rng, 1, 5), randint(rng, 1, 5))

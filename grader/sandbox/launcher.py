@@ -1,13 +1,21 @@
 """The grader side of the sandbox: start one, send it submissions, read back
 
 `Sandbox` starts `harness.py` inside bubblewrap (new pid, network, ipc and
-uts namespaces; an unprivileged uid; read-only system and venv; only the
-public `grader.checks` package; a private tmpfs as the only writable place)
-and keeps it warm for many submissions. Where bubblewrap cannot run it says
-so loudly and falls back to plain rlimits, which do not isolate the network
-or the file system.
+uts namespaces; read-only system and venv; only the public `grader.checks`
+package; size-limited tmpfs /scratch and /tmp as the only writable places;
+no setuid binaries, no capabilities but the three the zygote needs to run
+student code as a second unprivileged uid) and keeps it warm for many
+submissions. Where the machine allows, the whole sandbox also goes into a
+cgroup that caps its memory and process count together.
+
+Where bubblewrap cannot run it says so loudly (`SandboxUnavailable`) and
+falls back to plain rlimits, which do not isolate the network or the file
+system. A sandbox that dies or stops answering is started again on the next
+submission, so one hostile notebook cannot stop the rest of the class.
 """
+import collections
 import os
+import queue
 import random
 import shutil
 import signal
@@ -25,6 +33,7 @@ from grader.sandbox.limits import Limits
 
 PACKAGE = Path(__file__).resolve().parents[1]      # grader/
 UID_BASE = 61000
+_USED_UIDS = set()
 
 
 class SandboxError(RuntimeError):
@@ -90,12 +99,27 @@ def _mounts_for_python():
     return out
 
 
+def _hidden_copies():
+    """Installed (non-editable) copies of our package inside the mounted
+    prefixes: they hold the references and hidden cases, so they are masked"""
+    out = []
+    for key in ("purelib", "platlib"):
+        site = Path(sysconfig.get_paths()[key])
+        candidate = site / "grader"
+        if candidate.is_dir() and (candidate / "reference").exists():
+            out.append(str(candidate.resolve()))
+    return sorted(set(out))
+
+
 def _parents(path):
     parts = Path(path).parts
     return [str(Path(*parts[:i])) for i in range(2, len(parts))]
 
 
-def bwrap_command(stage, uid, limits, cuda=False):
+CAPS = ("setuid", "setgid", "kill")  # the zygote's, never the student's
+
+
+def bwrap_command(stage, uid, limits, cuda=False, student_uid=None):
     args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--hostname", "sandbox", "--clearenv"]
@@ -107,9 +131,10 @@ def bwrap_command(stage, uid, limits, cuda=False):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
         elif os.path.isdir(f"/{link}"):
             args += ["--ro-bind", f"/{link}", f"/{link}"]
+    size = str(limits.scratch_mb << 20)
     args += ["--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc",
-             "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--tmpfs", "/root",
-             "--perms", "0755", "--tmpfs", "/home"]
+             "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
+             "--perms", "0755", "--tmpfs", "/root", "--perms", "0755", "--tmpfs", "/home"]
     made |= {"/tmp", "/root", "/home", "/usr", "/etc", "/dev", "/proc"}
     for path in _mounts_for_python():
         if path in ("/usr", "/etc") or path.startswith("/usr/"):
@@ -119,99 +144,252 @@ def bwrap_command(stage, uid, limits, cuda=False):
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         args += ["--ro-bind", path, path]
+    for path in _hidden_copies():
+        args += ["--tmpfs", path, "--remount-ro", path]
     args += ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(stage), "/opt/grader",
-             "--size", str(limits.scratch_mb << 20), "--perms", "0777", "--tmpfs", "/scratch"]
+             "--size", size, "--perms", "1777", "--tmpfs", "/scratch"]
     if cuda:
         for dev in Path("/dev").glob("nvidia*"):
             args += ["--dev-bind", str(dev), str(dev)]
-    for key, value in _env(uid).items():
+    env = dict(_env(uid), GRADER_PIDNS="1")
+    if student_uid is not None:
+        env["GRADER_STUDENT_UID"] = str(student_uid)
+    for key, value in env.items():
         args += ["--setenv", key, value]
-    args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-             "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-             "--inh-caps=-all", "--bounding-set=-all",
+    caps = ",".join(f"+{c}" for c in CAPS)
+    for cap in CAPS:
+        args += ["--cap-add", f"CAP_{cap.upper()}"]
+    args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+             f"--inh-caps=-all,{caps}", f"--ambient-caps=-all,{caps}",
+             f"--bounding-set=-all,{caps}",
              sys.executable, "-X", "frozen_modules=off", "-m", "grader.sandbox.harness"]
     return args
 
 
 def _env(uid):
     env = {"PYTHONPATH": "/opt/grader", "HOME": "/scratch", "PATH": "/usr/bin:/bin",
-           "GRADER_SCRATCH": "/scratch", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8",
-           "PYTHONHASHSEED": "0"}
+           "GRADER_SCRATCH": "/scratch", "TMPDIR": "/tmp", "MPLBACKEND": "Agg",
+           "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
     for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
 
 
+def _allocate_uids():
+    """Two fresh uids: the zygote's and the student code's"""
+    while True:
+        zygote = UID_BASE + 2 * random.randrange(2000)
+        if zygote not in _USED_UIDS:
+            _USED_UIDS.add(zygote)
+            return zygote, zygote + 1
+
+
+class Cgroup:
+    """A memory and process cap on the whole sandbox, where the machine lets
+    us make one (cgroup v2, or v1's memory and pids controllers); a no-op
+    elsewhere (`active` is False), leaving the per-process rlimits"""
+
+    def __init__(self, memory_mb, processes):
+        self.paths = []
+        name = f"grader-sandbox-{os.getpid()}-{random.randrange(1 << 30):x}"
+        if os.geteuid() != 0:
+            return
+        try:
+            self._v2(name, memory_mb, processes) or self._v1(name, memory_mb, processes)
+        except OSError:
+            self.close()
+            self.paths = []
+
+    @property
+    def active(self):
+        return bool(self.paths)
+
+    def _own(self, controller):
+        """Our own cgroup's directory under a v1 controller"""
+        try:
+            with open("/proc/self/cgroup") as f:
+                for line in f:
+                    _, names, path = line.rstrip("\n").split(":", 2)
+                    if controller in names.split(","):
+                        return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+        except OSError:
+            pass
+        return None
+
+    def _v2(self, name, memory_mb, processes):
+        root = Path("/sys/fs/cgroup")
+        if not (root / "cgroup.controllers").exists():
+            return False
+        controllers = (root / "cgroup.controllers").read_text().split()
+        if "memory" not in controllers:
+            return False
+        with open("/proc/self/cgroup") as f:
+            own = next((ln.split("::", 1)[1].strip() for ln in f if ln.startswith("0::")), "/")
+        parent = root / own.lstrip("/")
+        path = parent / name
+        path.mkdir()
+        self.paths.append(path)
+        (path / "memory.max").write_text(str(memory_mb << 20))
+        try:
+            (path / "memory.swap.max").write_text("0")
+            (path / "pids.max").write_text(str(processes))
+        except OSError:
+            pass
+        return True
+
+    def _v1(self, name, memory_mb, processes):
+        memory = self._own("memory")
+        if memory is None or not (memory / "memory.limit_in_bytes").exists():
+            return False
+        path = memory / name
+        path.mkdir()
+        self.paths.append(path)
+        (path / "memory.limit_in_bytes").write_text(str(memory_mb << 20))
+        pids = self._own("pids")
+        if pids is not None and pids.is_dir():
+            try:
+                path = pids / name
+                path.mkdir()
+                self.paths.append(path)
+                (path / "pids.max").write_text(str(processes))
+            except OSError:
+                pass
+        return True
+
+    def wrap(self, cmd):
+        """cmd, entering the cgroup before it starts (no window for escape)"""
+        if not self.paths:
+            return cmd
+        procs = " ".join(f"'{p / 'cgroup.procs'}'" for p in self.paths)
+        return ["/bin/sh", "-c", f'for f in {procs}; do echo $$ > "$f" || exit 97; done; '
+                                 f'exec "$@"', "sh", *cmd]
+
+    def close(self):
+        for path in reversed(self.paths):
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # processes still leaving
+                    time.sleep(0.02)
+
+
 class Sandbox:
-    """One warm sandbox process; `run(request)` grades one submission"""
+    """One warm sandbox process; `run(request)` grades one submission.
+
+    Started again by `run` when it died or was closed after a failure."""
 
     def __init__(self, limits=None, isolate=None):
         self.limits = limits or Limits()
         self.isolate = _bwrap_ok() if isolate is None else isolate
-        self.stage = _stage()
-        self.uid = UID_BASE + random.randrange(4000)
         self.cuda = _has_cuda()
-        if self.isolate:
-            cmd = bwrap_command(self.stage, self.uid, self.limits, self.cuda)
-            env = None
-            self.scratch = None
-        else:
+        self.proc = None
+        self.stage = None
+        self.scratch = None
+        self.cgroup = None
+        self.starts = 0
+        if not self.isolate:
             warnings.warn("bubblewrap is not available (needs root and Debian's "
                           "`bubblewrap`): student code runs with rlimits only, "
                           "WITHOUT network or file-system isolation", SandboxUnavailable,
                           stacklevel=2)
+        self._start()
+
+    # starting and stopping
+
+    def _start(self):
+        self.stage = _stage()
+        self.uid, self.student_uid = _allocate_uids()
+        self.cgroup = Cgroup(self.limits.sandbox_memory_mb, self.limits.processes + 64)
+        if self.isolate:
+            cmd = bwrap_command(self.stage, self.uid, self.limits, self.cuda,
+                                student_uid=self.student_uid)
+            env = None
+            self.scratch = None
+        else:
             self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            os.chmod(self.scratch, 0o1777)
             cmd = [sys.executable, "-m", "grader.sandbox.harness"]
             env = dict(_env(self.uid), GRADER_SCRATCH=self.scratch,
-                       PYTHONPATH=str(self.stage), HOME=self.scratch,
+                       PYTHONPATH=str(self.stage), HOME=self.scratch, TMPDIR=self.scratch,
                        PATH=os.environ.get("PATH", "/usr/bin"))
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, start_new_session=True,
-                                     cwd="/")
-        self.stderr = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+            if os.geteuid() == 0:  # we can at least run student code as another uid
+                env["GRADER_STUDENT_UID"] = str(self.student_uid)
+        self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                     start_new_session=True, cwd="/")
+        self.starts += 1
+        self.stderr = collections.deque(maxlen=200)
+        self.frames = queue.Queue()
+        threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
+        threading.Thread(target=self._reader, args=(self.proc, self.frames),
+                         daemon=True).start()
         hello = self._read(timeout=120)
-        if not hello or hello[0].get("ev") != "hello":
+        if not isinstance(hello, tuple) or hello[0].get("ev") != "hello":
             self.close()
             raise SandboxError("the sandbox did not start: " + "".join(self.stderr)[-2000:])
         self.info = hello[0]
+        if self.isolate and not self.info.get("separate"):
+            warnings.warn("the sandbox could not run student code as a uid of its own: "
+                          "student code could signal the sandbox's watchdog",
+                          SandboxUnavailable, stacklevel=3)
 
-    def _drain_stderr(self):
-        for line in iter(self.proc.stderr.readline, b""):
-            if len(self.stderr) < 200:
-                self.stderr.append(line.decode("utf-8", "replace"))
+    def _drain_stderr(self, proc):
+        while True:
+            line = proc.stderr.readline(4096)
+            if not line:
+                return
+            self.stderr.append(line.decode("utf-8", "replace"))
+
+    @staticmethod
+    def _reader(proc, frames):
+        """One thread per sandbox: frames from its stdout into a queue"""
+        try:
+            while True:
+                frame = wire.read_frame(proc.stdout.read)
+                frames.put(frame)
+                if frame is None:
+                    return
+        except Exception as exc:  # noqa: BLE001
+            frames.put(exc)
 
     def _read(self, timeout):
-        result = []
-
-        def reader():
-            try:
-                result.append(wire.read_frame(self.proc.stdout.read))
-            except Exception as exc:  # noqa: BLE001
-                result.append(exc)
-        t = threading.Thread(target=reader, daemon=True)
-        t.start()
-        t.join(timeout)
-        if t.is_alive():
+        try:
+            frame = self.frames.get(timeout=max(0.0, timeout))
+        except queue.Empty:
             return "timeout"
-        if isinstance(result[0], Exception):
-            raise SandboxError(f"garbled data from the sandbox: {result[0]}")
-        return result[0]
+        if isinstance(frame, Exception):
+            raise SandboxError(f"garbled data from the sandbox: {frame}")
+        return frame
 
     def run(self, request, blobs, on_event=None):
         """Send one submission; return the list of events (header, blobs)"""
-        self.proc.stdin.write(wire.pack(request, blobs))
-        self.proc.stdin.flush()
+        if not self.alive():
+            self.close()
+            self._start()
+        try:
+            self.proc.stdin.write(wire.pack(request, blobs))
+            self.proc.stdin.flush()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise SandboxError(f"the sandbox stopped taking work: {exc}") from None
         events = []
-        deadline = time.monotonic() + self.limits.notebook_seconds + 60
+        deadline = time.monotonic() + self.limits.notebook_seconds + 30
         while True:
-            frame = self._read(timeout=max(1.0, deadline - time.monotonic()))
+            try:
+                frame = self._read(timeout=deadline - time.monotonic())
+            except SandboxError:
+                self.close()
+                raise
             if frame == "timeout" or frame is None:
+                tail = "".join(self.stderr)[-2000:]
                 self.close()
                 raise SandboxError("the sandbox stopped answering" if frame else
-                                   "the sandbox exited: " + "".join(self.stderr)[-2000:])
+                                   "the sandbox exited: " + tail)
             events.append(frame)
             if on_event:
                 on_event(frame)
@@ -219,25 +397,37 @@ class Sandbox:
                 return events
 
     def alive(self):
-        return self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None
 
     def close(self):
-        if self.proc.poll() is None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
             try:
-                self.proc.stdin.write(wire.pack({"op": "quit"}))
-                self.proc.stdin.flush()
-                self.proc.wait(timeout=3)
+                proc.stdin.write(wire.pack({"op": "quit"}))
+                proc.stdin.flush()
+                proc.wait(timeout=3)
             except (OSError, subprocess.TimeoutExpired, ValueError):
                 pass
-        if self.proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.proc.wait()
-        shutil.rmtree(self.stage, ignore_errors=True)
+            proc.wait()
+        if proc is not None:
+            try:  # stdout and stderr close with their reader threads, at EOF
+                proc.stdin.close()
+            except (OSError, ValueError):
+                pass
+        if self.stage:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+        if self.cgroup is not None:
+            self.cgroup.close()
+            self.cgroup = None
 
     def __enter__(self):
         return self

@@ -2,7 +2,9 @@
 
 Defaults suit the course's exercises (small tensors, loop-based answers).
 Change them with `grader autograde --memory-mb N --call-seconds S ...` or in
-nbgrader_config.py (`c.Sandbox.memory_mb = 2048`, see README).
+nbgrader_config.py (`c.Sandbox.memory_mb = 2048`, see README). Every limit is
+enforced by the sandbox's watchdog or the kernel, never by code that runs
+beside the student's (grader/SECURITY.md).
 """
 from dataclasses import asdict, dataclass
 
@@ -10,15 +12,16 @@ from dataclasses import asdict, dataclass
 @dataclass
 class Limits:
     memory_mb: int = 3072          # address space per process (RLIMIT_AS)
+    sandbox_memory_mb: int = 6144  # memory of the whole sandbox (cgroup, where available)
     cpu_seconds: int = 60          # CPU time per process (RLIMIT_CPU)
     cell_seconds: float = 10.0     # wall time for one notebook cell
     call_seconds: float = 5.0     # wall time for one call of a function
     function_seconds: float = 30.0  # wall time for all calls of one function
     notebook_seconds: float = 180.0  # wall time for the whole submission
-    processes: int = 64            # processes per sandbox (RLIMIT_NPROC)
+    processes: int = 64            # processes and threads of student code (RLIMIT_NPROC)
     file_mb: int = 64              # largest file it may write (RLIMIT_FSIZE)
-    scratch_mb: int = 256          # its writable scratch space (tmpfs)
-    result_mb: int = 128           # data it may send back per function
+    scratch_mb: int = 256          # its writable scratch space and /tmp (tmpfs, each)
+    result_mb: int = 64            # data it may send back, per submission
     restarts: int = 8              # cells skipped after a hang or crash
 
     def for_harness(self, memory=True):

@@ -336,7 +336,7 @@ def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             Y = pool(Z, pool_size, stride or 1, padding)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("pool2d_strided", "padding on one side only", "values shape grad", PAIR + """
+    wrong("pool2d_strided", "padding on one side only", "values shape grad", may="dtype devices", source=PAIR + """
 def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
     (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
@@ -344,7 +344,7 @@ def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
     windows = P.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w).flatten(-2)
     return windows.amax(-1) if mode == 'max' else windows.mean(-1)
     """),
-    wrong("pool2d_strided", "only (N, C, H, W) inputs", "values shape dtype devices grad unchanged", """
+    wrong("pool2d_strided", "only (N, C, H, W) inputs", "values shape dtype devices grad", """
         def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             pool = F.max_pool2d if mode == 'max' else F.avg_pool2d
             return pool(X, pool_size, stride, padding)
@@ -506,11 +506,11 @@ def min_pool2d(X, pool_size, stride=None, padding=0):
             X.neg_()
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("min_pool2d", "negates its input in place", "values grad unchanged", """
+    wrong("min_pool2d", "negates its input in place", "grad unchanged", """
         def min_pool2d(X, pool_size, stride=None, padding=0):
-            X.neg_()
-            Y = -F.max_pool2d(X.reshape(-1, 1, *X.shape[-2:]), pool_size, stride, padding)
-            return Y.reshape(*X.shape[:-2], *Y.shape[-2:]).neg_().neg_()
+            X.neg_()  # -X without a copy
+            Y = F.max_pool2d(X.reshape(-1, 1, *X.shape[-2:]), pool_size, stride, padding)
+            return -Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
     wrong("min_pool2d", "stride defaults to 1", "values shape grad", """
         def min_pool2d(X, pool_size, stride=None, padding=0):
@@ -547,7 +547,7 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     windows = X.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w)
     return (torch.softmax(beta * windows, -1) * windows).sum(-1).mean(-1)
     """),
-    wrong("softmax_pool2d", "stride ignored", "values shape grad stability", PAIR + """
+    wrong("softmax_pool2d", "stride ignored", "values shape grad", PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     windows = X.unfold(-2, k_h, k_h).unfold(-2, k_w, k_w).flatten(-2)

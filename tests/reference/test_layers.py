@@ -116,7 +116,7 @@ def test_conv2d_output_shape_grid(axis):
 
 @pytest.mark.parametrize("axis", [0, 1])
 def test_conv_transpose2d_output_shape_grid(axis):
-    """Over a grid with output_padding, is the shape nn.ConvTranspose2d's, raising where it raises?"""
+    """Over a grid with output_padding, is it nn.ConvTranspose2d's shape, raising where it does?"""
     raised = 0
     grid = itertools.product(
         range(0, 5), range(0, 4), range(0, 4), range(-1, 3), range(-1, 3), range(0, 4)
@@ -135,7 +135,7 @@ def test_conv_transpose2d_output_shape_grid(axis):
 @pytest.mark.parametrize("ceil_mode", [False, True])
 @pytest.mark.parametrize("axis", [0, 1])
 def test_pool2d_output_shape_grid(axis, ceil_mode):
-    """Over a grid with dilation and ceil_mode, is the shape nn.MaxPool2d's, raising where it raises?"""
+    """Over a grid with dilation, ceil_mode: is it nn.MaxPool2d's shape, raising where it does?"""
     raised = 0
     grid = itertools.product(
         range(0, 8), range(0, 5), [None, 0, 1, 2, 3], range(-1, 4), range(0, 4)
