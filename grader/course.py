@@ -6,9 +6,14 @@ submitted/<student>/<assignment>/, autograded/, feedback/ and gradebook.db.
 """
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from traitlets.config import Config
+
+# nbgrader 0.9.6 on SQLAlchemy 2.1 warns about its own session handling on
+# every autograde; the warning is about nbgrader's internals, not our data
+warnings.filterwarnings("ignore", message=r".*not in session, add operation along.*")
 
 # nbgrader shells out to `alembic` to create a gradebook: it must be on PATH
 _BIN = str(Path(sys.executable).parent)

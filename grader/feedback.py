@@ -249,13 +249,18 @@ def summary_html(info, aspects, functions=None):
                    'on which your function went wrong, what was expected and what it '
                    'returned.</p>')
         for fn, group in _fix_groups(failing):
-            aspects_txt = ", ".join(c["aspect"] or c["grade_id"] for c in group)
+            if len({c["function"] for c in group}) > 1:
+                title = (f'{e(fn)}: ' + ", ".join(
+                    f"<code>{e(f)}</code>" for f in OrderedDict.fromkeys(c["function"] for c in group)))
+            else:
+                title = (f'<code>{e(fn)}</code> — '
+                         + e(", ".join(c["aspect"] or c["grade_id"] for c in group)))
             lost = sum((c["points"] or 0) - (c["score"] or 0) for c in group)
             body = group[0]["message"] if len(group) == 1 else _shared_message(group)
             anchor = group[0]["grade_id"]
             out.append(f'<div class="fb-fix"><div class="fb-fix-head"><span class="fb-x">'
-                       f'\u2718</span> <a href="#{e(anchor)}"><code>{e(fn)}</code></a> — '
-                       f'{e(aspects_txt)}<span class="fb-lost">−{_fmt(lost)}</span></div>'
+                       f'\u2718</span> <a href="#{e(anchor)}">{title}</a>'
+                       f'<span class="fb-lost">−{_fmt(lost)}</span></div>'
                        f'<pre class="fb-msg">{e(body)}</pre></div>')
     else:
         out.append('<p class="fb-allgood">Every check passed. Well done!</p>')
@@ -281,8 +286,17 @@ def _fix_groups(failing):
     groups = OrderedDict()
     for c in failing:
         key = re.sub(r"\n\(\d+ of \d+ calls? failed[^\n]*\)\s*$", "", _body(c["message"]))
-        groups.setdefault((c["function"], key), []).append(c)
-    return [(fn, g) for (fn, _), g in groups.items()]
+        # a reason that does not name the function (an unreadable notebook)
+        # is said once for every function it hit
+        fn = c["function"] if c["function"] in c["message"] else None
+        groups.setdefault((fn, key), []).append(c)
+    out = []
+    for (fn, _), g in groups.items():
+        if fn is None:
+            names = list(OrderedDict.fromkeys(c["function"] for c in g))
+            fn = names[0] if len(names) == 1 else f"{len(g)} checks of {len(names)} functions"
+        out.append((fn, g))
+    return out
 
 
 def _shared_message(group):

@@ -243,13 +243,15 @@ def _required_missing(spec, relevant):
 def _never_returned(relevant, aspect):
     """For aspects that hold vacuously when nothing came back (`unchanged`,
     `structure`): a failure when no call returned"""
-    finished = [t for t in relevant if t[2].kind == "value"]
+    finished = [t for t in relevant if t[1].kind != "value" or not _need_value(t[1], t[2])]
     if finished or not relevant:
         return None
     call, exp, got = min(relevant, key=lambda t: t[0].size())
     what = {"unchanged": "whether it leaves its inputs unchanged",
             "structure": "how it computes its result"}[aspect]
-    return call, exp, got, (f"{explain.outcome_text(got)}; it never returned a result, "
+    said = explain.outcome_text(got)
+    said = said if got.kind != "value" else f"it returned {said}"
+    return call, exp, got, (f"{said}; it never returned a result, "
                             f"so {what} could not be checked")
 
 

@@ -1,0 +1,1 @@
+"""The student's JupyterLab (`make lab`), driven in headless Chromium"""
