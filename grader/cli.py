@@ -39,9 +39,23 @@ def parser():
     p.add_argument("assignment")
     _course(p)
 
-    p = sub.add_parser("export", help="grades as CSV with a column per function")
+    p = sub.add_parser("export", help="grades as CSV with a column per function "
+                                      "(and a Canvas gradebook CSV)")
     _course(p)
-    p.add_argument("--to", default="grades.csv")
+    p.add_argument("--to", default="grades.csv",
+                   help="nbgrader's CSV columns plus one per function (default grades.csv)")
+    p.add_argument("--canvas", default=None, metavar="FILE",
+                   help="also write a Canvas gradebook import CSV")
+    p.add_argument("--canvas-ids", default=None, metavar="NAME=ID,...",
+                   help="Canvas assignment ids, e.g. pooling=1234 (columns 'pooling (1234)')")
+    p.add_argument("--assignment", action="append", default=None, metavar="NAME",
+                   help="only this assignment (repeatable)")
+
+    p = sub.add_parser("report", help="the class report: one self-contained HTML page")
+    _course(p)
+    p.add_argument("--to", default="report.html")
+    p.add_argument("--assignment", action="append", default=None, metavar="NAME",
+                   help="only this assignment (repeatable; default: every one with grades)")
 
     p = sub.add_parser("table", help="print the grade table of an assignment")
     p.add_argument("assignment")
@@ -79,7 +93,15 @@ def main(argv=None):
         print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
     elif args.command == "export":
         from grader.export import export
-        print(f"wrote {export(args.course, args.to, db_url=args.db)}")
+        ids = dict(part.split("=", 1) for part in (args.canvas_ids or "").split(",") if "=" in part)
+        path = export(args.course, args.to, db_url=args.db, assignments=args.assignment,
+                      canvas=args.canvas, canvas_ids=ids)
+        print(f"wrote {path}")
+        if args.canvas:
+            print(f"wrote {args.canvas}")
+    elif args.command == "report":
+        from grader.report import report
+        print(f"wrote {report(args.course, args.to, db_url=args.db, assignments=args.assignment)}")
     elif args.command == "table":
         from grader.course import default_db_url
         from grader.results import grade_table

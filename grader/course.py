@@ -39,7 +39,10 @@ def nbgrader_config(course_dir, db_url=None, release_dir=None):
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.ClearHiddenTests.enforce_metadata = True
     c.GenerateAssignment.create_assignment = True
+    # nbgrader's exchange (release_assignment / collect) lives in the course dir
     c.Exchange.root = str(course_dir / "exchange")
+    if course_dir.is_dir():
+        (course_dir / "exchange").mkdir(exist_ok=True)
     return c
 
 

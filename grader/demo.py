@@ -8,11 +8,12 @@ from grader.course import REPO, default_db_url
 
 
 def demo(course_dir=None, workers=None, out=None):
-    """release -> autograde -> feedback -> export -> grade table"""
+    """release -> autograde -> feedback -> export -> class report -> grade table"""
     from grader.autograde import autograde
     from grader.export import export
     from grader.feedback import feedback
     from grader.release import release
+    from grader.report import report
     from grader.results import grade_table
     from grader.sample import build
     out = out or sys.stdout
@@ -35,8 +36,13 @@ def demo(course_dir=None, workers=None, out=None):
         say(f"   ! {student}: {reason}")
     pages = feedback("pooling", course_dir)
     say(f"4. feedback: {len(pages)} pages in {course_dir / 'feedback'}")
-    csv_path = export(course_dir, to=course_dir / "grades.csv", assignments=["pooling"])
-    say(f"5. export: {csv_path}")
+    if pages:
+        say(f"   e.g. {pages[0]}")
+    csv_path = export(course_dir, to=course_dir / "grades.csv", assignments=["pooling"],
+                      canvas=course_dir / "canvas.csv")
+    say(f"5. export: {csv_path} (and Canvas's format: {course_dir / 'canvas.csv'})")
+    report_path = report(course_dir, to=course_dir / "report.html")
+    say(f"6. class report: {report_path}")
     say("")
     say(grade_table(default_db_url(course_dir), "pooling"))
     say("")

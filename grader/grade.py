@@ -6,13 +6,15 @@ notebook printed (first 64 KB) and how long it took. Outcomes come back from
 the sandbox as plain data and are compared with the reference here, where
 student code cannot reach.
 """
+import re
 import time
 
 import nbformat
+import torch
 
 from grader.checks import wire
 from grader.checks.aspects import Verdict, judge
-from grader.checks.calls import Outcome
+from grader.checks.calls import Outcome, _same
 from grader.checks.specs import functions_of
 from grader.plan import DEFAULT_SEED, trials
 from grader.sandbox.launcher import SandboxError
@@ -111,7 +113,7 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
                     cell_status[index] = {"status": str(head.get("status"))[:20],
                                           "error": _short(head.get("error"))}
             elif kind == "outcome":
-                _store(got, specs, head, eblobs, problems)
+                _store(got, specs, head, eblobs, problems, plan)
             elif kind == "job" and head.get("status") == "missing":
                 _missing(got, specs, head)
             elif kind == "stopped":
@@ -141,6 +143,7 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
             verdicts[spec.grade_id(aspect)] = verdict.as_dict()
     return {"verdicts": verdicts, "cells": {str(k): v for k, v in cell_status.items()},
             "problems": problems, "output": output, "devices": list(devices),
+            "suspicious": suspicious_names(source),
             "seconds": round(time.monotonic() - start, 3)}
 
 
@@ -155,7 +158,7 @@ def _job_name(specs, head):
     return specs[job].name
 
 
-def _store(got, specs, head, blobs, problems):
+def _store(got, specs, head, blobs, problems, plan):
     try:
         name = _job_name(specs, head)
         k = head["call"]
@@ -166,9 +169,45 @@ def _store(got, specs, head, blobs, problems):
             raise wire.WireError("bad kind")
         if not 0 <= k < len(got[name]):
             raise wire.WireError("call out of range")
+        if outcome.kind == "value":  # judged here, not taken from the sandbox
+            outcome.changed = changed_inputs(plan[name][k][0], head.get("after"), blobs)
         got[name][k] = outcome
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         problems.append(f"a result could not be read ({exc})")
+
+
+def changed_inputs(call, after, blobs):
+    """Positions (among the tensor arguments) of the inputs the call changed
+    in place: the originals kept here against the arguments as the sandbox
+    sent them back after the call; whatever cannot be read counts as changed"""
+    originals = [a for a in call.args if isinstance(a, torch.Tensor)]
+    if not isinstance(after, list) or len(after) != len(originals):
+        return list(range(len(originals)))
+    changed = []
+    for i, (original, head) in enumerate(zip(originals, after)):
+        try:
+            now = wire.get(head, blobs)
+            same = isinstance(now, torch.Tensor) and now.dtype == original.dtype \
+                and now.shape == original.shape and _same(original, now)
+        except Exception:  # noqa: BLE001
+            same = False
+        if not same:
+            changed.append(i)
+    return changed
+
+
+# Names that code needs only to inspect or steer the grader: reported to the
+# instructor for a look, never counted against the student
+SUSPICIOUS = ("_getframe", "f_back", "f_locals", "f_globals", "get_objects", "get_referrers",
+              "ctypes", "settrace", "setprofile", "set_custom_exc", "_disable_current_modes",
+              "_pop_torch", "__torch_dispatch__", "TorchDispatchMode", "run_call", "_OpRecorder",
+              "grader.checks.calls", "grader.sandbox", "os.fork", "os.kill", "os._exit",
+              "socket", "subprocess", "__class__", "/proc/", "gc.callbacks", "addaudithook")
+
+
+def suspicious_names(source):
+    """Which of SUSPICIOUS the code mentions, for the instructor's review"""
+    return [name for name in SUSPICIOUS if re.search(re.escape(name), source)]
 
 
 def _stopped(got, specs, head):

@@ -122,15 +122,17 @@ def _pool_axis(H, k, s, p, d, ceil_mode):
 
 
 def _pool_grid():
-    """Every small setting of one axis nn.MaxPool2d accepts, by what it tests"""
+    """Every small setting of one axis nn.MaxPool2d accepts, by what it tests;
+    a stride of None (the window) is its own setting"""
     kinds = {"floor": [], "ceil_up": [], "ceil_rule": [], "ceil_same": []}
     for H in range(1, 12):
         for k in range(1, 5):
-            for s in range(1, 5):
+            for s in (None, 1, 2, 3, 4):
                 for p in range(0, k // 2 + 1):
                     for d in (1, 2, 3):
                         for ceil_mode in (False, True):
-                            n, fired = _pool_axis(H, k, s, p, d, ceil_mode)
+                            s_ = k if s is None else s
+                            n, fired = _pool_axis(H, k, s_, p, d, ceil_mode)
                             if n < 1:
                                 continue
                             setting = (H, k, s, p, d)
@@ -138,7 +140,7 @@ def _pool_grid():
                                 kinds["floor"].append((setting, False))
                             elif fired:
                                 kinds["ceil_rule"].append((setting, True))
-                            elif n != _pool_axis(H, k, s, p, d, False)[0]:
+                            elif n != _pool_axis(H, k, s_, p, d, False)[0]:
                                 kinds["ceil_up"].append((setting, True))
                             else:
                                 kinds["ceil_same"].append((setting, True))
@@ -147,17 +149,19 @@ def _pool_grid():
 
 def _pool_values(rng, grid, kind):
     (a, ceil_mode) = pick(rng, grid[kind])
-    # the other axis: any setting of the same mode
-    same_mode = [s for group in grid.values() for s, c in group if c == ceil_mode]
-    b = pick(rng, same_mode)
+    # the other axis: a setting of the same mode, with a stride of None when
+    # this one has None (stride=None is the window on both axes)
+    others = [s for group in grid.values() for s, c in group
+              if c == ceil_mode and (s[2] is None) == (a[2] is None)]
+    b = pick(rng, others)
     if randint(rng, 0, 1):
         a, b = b, a
     hw, k, s, p, d = zip(a, b)
     kwargs = {}
-    if k == s and randint(rng, 0, 1):
-        pass  # stride=None: the window
-    else:
+    if s[0] is not None:
         kwargs["stride"] = _maybe_int(rng, s)
+    elif randint(rng, 0, 2) == 0:
+        kwargs["stride"] = None  # said out loud
     if p != (0, 0) or randint(rng, 0, 1):
         kwargs["padding"] = _maybe_int(rng, p)
     if d != (1, 1) or randint(rng, 0, 1):
@@ -229,4 +233,7 @@ def hidden(rng):
     wide = torch.cat([torch.linspace(-30, 30, 13, dtype=F64), rand(rng, (6,), "large"),
                       torch.tensor([0.0, -1e4, 1e4], dtype=F64)])
     cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (wide,), grad=False)
+    big = rand(rng, (3, 4), "large")  # |x| in the thousands: exp(-2x) overflows
+    cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (big,), grad=False,
+                                              noncontig=True)
     return cases

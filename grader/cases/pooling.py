@@ -120,17 +120,21 @@ def hidden(rng):
         args = (c, h, w, p[0], s[0], pad[0]) if as_int else (c, h, w, p, s, pad)
         cases["pool_cost"].append(plain_call("pool_cost", args))
 
-    for i, beta in enumerate([0.0, 1.0, -1.0, 2.5, 50.0, -50.0, 1.0, 0.5]):
+    for i, beta in enumerate([0.0, 1.0, -1.0, 2.5, 50.0, -50.0, 1.0, 0.5, 3.0, -2.0]):
         lead = [(), (2,), (1, 2)][i % 3]
         shape, size, stride, _ = _strided_args(rng, lead)
         k = (size, size) if isinstance(size, int) else size
-        shape = (*lead, max(shape[-2], k[0]), max(shape[-1], k[1]))  # no padding here
+        if i % 2 == 1:  # overlapping or sparse windows: a stride unlike the window
+            stride = (randint(rng, 1, 3), randint(rng, 1, 3))
+            stride = stride if stride != k else (k[0] + 1, k[1])
+        shape = (*lead, max(shape[-2], k[0] + 2), max(shape[-1], k[1] + 2))  # no padding
         X = rand(rng, shape, kinds[i % 4] if kinds[i % 4] != "large" else "normal")
         cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, size),
                                                 {"stride": stride, "beta": beta},
                                                 noncontig=i % 2 == 0)
-    for beta in (10.0, -10.0, 1000.0):
+    for beta, stride in ((10.0, None), (-10.0, None), (1000.0, None), (-3.0, (1, 2))):
         X = rand(rng, (5, 6), "large")
-        cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, (2, 3)), {"beta": beta},
+        cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, (2, 3)),
+                                                {"stride": stride, "beta": beta},
                                                 extra={"stability"}, grad=False)
     return cases

@@ -223,18 +223,23 @@ def _restore(spaces, _type_setattr=type.__setattr__, _missing=_MISSING,
             _pop_td()
 
 
-def _guard(fn, restore):
-    """fn, followed by a restore before anything measures what it did"""
+def _guard(fn, restore, post):
+    """fn, followed by a restore before anything measures what it did, and by
+    a copy of its tensor arguments as they are after the call (`post`), which
+    the grader compares with the originals it kept: an in-place change is
+    judged outside the sandbox"""
     _len_tf = torch._C._len_torch_function_stack
     _len_td = torch._C._len_torch_dispatch_stack
-    _tensor, _setattr, _type = torch.Tensor, object.__setattr__, type
+    _tensor, _setattr, _type, _put = torch.Tensor, object.__setattr__, type, wire.put
 
     def guarded(*args, **kwargs):
         modes = (_len_tf(), _len_td())
+        del post[:]
         try:
             return fn(*args, **kwargs)
         finally:
             restore(modes=modes)
+            heads, blobs = [], []
             for value in args:  # the inputs, as the measurement will look at them
                 if isinstance(value, _tensor):
                     if _type(value) is not _tensor:  # dressed up as a lying subclass
@@ -246,6 +251,11 @@ def _guard(fn, restore):
                         value.__dict__.clear()  # instance attributes shadowing methods
                     except (AttributeError, TypeError):
                         pass
+                    try:
+                        heads.append(_put(value, blobs))
+                    except Exception:  # noqa: BLE001
+                        heads.append(None)
+            post.append((heads, blobs))
     return guarded
 
 
@@ -358,8 +368,10 @@ def _function_process(job, fn, events, blobs, restore, separate, _exit):
                                 for c in job["calls"]):
             # no threads or processes: nothing may run beside the measurement
             resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
-        guarded = _guard(fn, restore) if callable(fn) else None
+        post = []
+        guarded = _guard(fn, restore, post) if callable(fn) else None
         for k, header in enumerate(job["calls"]):
+            del post[:]
             restore()
             events.send({"ev": "call_start", "job": job["index"], "call": k})
             call = wire.get_call(header, blobs)
@@ -372,8 +384,15 @@ def _function_process(job, fn, events, blobs, restore, separate, _exit):
                 outcome = Outcome("crash", note=f"unsendable result: {str(exc)[:200]}")
                 out_blobs = []
                 body = wire.put_outcome(outcome, out_blobs)
-            events.send({"ev": "outcome", "job": job["index"], "call": k, "outcome": body},
-                        out_blobs)
+            after = None
+            if post:
+                heads, blobs_after = post[0]
+                shift = len(out_blobs)
+                after = [None if h is None else dict(h, blob=h["blob"] + shift)
+                         for h in heads]
+                out_blobs += blobs_after
+            events.send({"ev": "outcome", "job": job["index"], "call": k, "outcome": body,
+                         "after": after}, out_blobs)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -720,6 +739,7 @@ class Run:
         """Run one function's calls in C and relay their outcomes; the status"""
         lim, j = self.limits, job["index"]
         current, answered, next_call = None, True, 0
+        self.sent_bytes = 0  # the result budget is per function
         try:
             os.write(self.cmd_w, wire.pack({"job": j}))
         except OSError:
@@ -752,7 +772,8 @@ class Run:
                     and head.get("call") == current:
                 self.sent_bytes += sum(len(b) for b in blobs)
                 self.relay({"ev": "outcome", "job": j, "call": current,
-                            "outcome": head.get("outcome")}, blobs)
+                            "outcome": head.get("outcome"), "after": head.get("after")},
+                           blobs)
                 answered = True
             elif kind == "job_exit" and head.get("job") == j:
                 status = head.get("status")

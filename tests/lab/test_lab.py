@@ -1,0 +1,329 @@
+"""The student's JupyterLab, tested in a real browser (issue 8)
+
+A JupyterLab server starts the way `make lab` starts it (the repository's
+.jupyter/jupyter_server_config.py), but rooted in a temporary folder holding a
+copy of course/ and of the released exercises/pooling notebook, on a free
+loopback port with a random token and its own runtime/config/data folders, so
+the repository and the user's Jupyter files are never touched. Headless
+Chromium (Debian's /usr/bin/chromium through playwright) then does what a
+student does:
+
+1. sees course/ and exercises/ in the file browser and opens the chapter
+   course/pooling.md, which opens as a notebook (jupytext);
+2. opens exercises/pooling/pooling.ipynb, types a correct `pool2d` into its
+   stub cell and runs all cells: pool2d's visible checks print "✔ ...", the
+   next function's first check shows just a `CheckFailed: ...` line (no
+   traceback), and Run All stops there as JupyterLab does on an error;
+3. presses nbgrader's Validate button: the dialog lists the failing cells of
+   the unsolved functions and none of pool2d's;
+4. makes pool2d wrong and reruns its check: the message names the call, the
+   expected and the returned tensors.
+
+Screenshots are kept in build/artifacts/lab-*.png, the server's log in
+build/artifacts/lab-server.log and the timings in build/artifacts/lab-timings.json.
+"""
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / ".jupyter" / "jupyter_server_config.py"
+EXERCISE = ROOT / "exercises" / "pooling" / "pooling.ipynb"
+ARTIFACTS = ROOT / "build" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# What a student types into the pool2d stub: a loop over the windows
+POOL2D = '''def pool2d(X, pool_size, mode='max'):
+    """X (h, w), pool_size (p_h, p_w) -> Y (h - p_h + 1, w - p_w + 1)"""
+    if mode not in ('max', 'avg'):
+        raise ValueError(f"mode must be 'max' or 'avg', not {mode!r}")
+    p_h, p_w = pool_size
+    rows = []
+    for i in range(X.shape[0] - p_h + 1):
+        row = []
+        for j in range(X.shape[1] - p_w + 1):
+            window = X[i:i + p_h, j:j + p_w]
+            row.append(window.max() if mode == 'max' else window.mean())
+        rows.append(torch.stack(row))
+    return torch.stack(rows)'''
+
+# ... and a wrong one: sums the window instead of taking its max
+POOL2D_WRONG = '''def pool2d(X, pool_size, mode='max'):
+    p_h, p_w = pool_size
+    rows = [[X[i:i + p_h, j:j + p_w].sum() for j in range(X.shape[1] - p_w + 1)]
+            for i in range(X.shape[0] - p_h + 1)]
+    return torch.stack([torch.stack(r) for r in rows])'''
+
+POOL2D_CHECKS = ["values", "shape", "dtype", "devices", "grad", "unchanged", "errors"]
+
+# [source, prompt, rendered output text] of every code cell of the open notebook
+CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')]
+    .map(c => [[...c.querySelectorAll('.jp-InputArea-editor .cm-line')].map(l => l.textContent).join('\\n'),
+               (c.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
+               (c.querySelector('.jp-OutputArea') || {}).textContent || ''])"""
+
+TIMINGS = {}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """Base URL (with ?token=) of a JupyterLab started like `make lab`, in a temp root"""
+    if not EXERCISE.is_file():
+        pytest.fail(f"{EXERCISE.relative_to(ROOT)} is missing: run `make release`")
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "root"
+    shutil.copytree(ROOT / "course", root / "course")
+    (root / "exercises" / "pooling").mkdir(parents=True)
+    shutil.copy2(EXERCISE, root / "exercises" / "pooling" / "pooling.ipynb")
+    env = dict(os.environ,
+               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               JUPYTER_CONFIG_DIR=str(tmp / "config"),   # no user config in the test
+               JUPYTER_DATA_DIR=str(tmp / "data"),
+               IPYTHONDIR=str(tmp / "ipython"),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    port, token = _free_port(), secrets.token_hex(16)
+    log = tmp / "server.log"
+    cmd = [sys.executable, "-m", "jupyterlab", f"--config={CONFIG}",
+           f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+           "--ServerApp.allow_root=True"]
+    t0 = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+            try:
+                if _get(f"{base}/api/status?token={token}")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in 120 s:\n{log.read_text()[-4000:]}")
+            time.sleep(0.5)
+        TIMINGS["server start (s)"] = round(time.monotonic() - t0, 1)
+        yield {"base": base, "token": token, "root": root}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log, ARTIFACTS / "lab-server.log")
+        (ARTIFACTS / "lab-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium, or `make system`)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright package is missing")
+    with sync_api.sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        except Exception as exc:  # a browser that cannot start here is not a failure of the lab
+            pytest.skip(f"chromium at {CHROMIUM} cannot start: {str(exc).splitlines()[0]}")
+        yield browser
+        browser.close()
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"lab-{name}.png"))
+
+
+def _open(browser, lab, path=""):
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.set_default_timeout(60_000)
+    url = f"{lab['base']}/lab{'/tree/' + path if path else ''}?token={lab['token']}&reset"
+    page.goto(url)
+    page.wait_for_selector(".jp-DirListing-item", timeout=120_000)
+    return page
+
+
+def _cells(page):
+    return page.evaluate(CELLS_JS)
+
+
+def _cell(page, text):
+    """The code cell whose source contains `text`"""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").filter(
+        has=page.locator(".jp-InputArea-editor", has_text=text)).first
+
+
+def _scroll_to(page, text):
+    _cell(page, text).evaluate("c => c.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)
+
+
+def _set_source(page, cell, source):
+    """Replace a cell's text through its editor, as a student does"""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    # insert_text inserts the text as typed input without per-key auto-indent
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Escape")
+    typed = cell.evaluate(
+        "c => [...c.querySelectorAll('.cm-line')].map(l => l.textContent).join('\\n')")
+    assert typed == source, f"the editor holds\n{typed}"
+
+
+def _wait_idle(page, timeout=120_000):
+    page.wait_for_selector(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
+        timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def exercise(browser, lab):
+    """The exercise notebook with a correct pool2d typed in, after Run All"""
+    t0 = time.monotonic()
+    page = _open(browser, lab, "exercises/pooling/pooling.ipynb")
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
+    _wait_idle(page)
+    TIMINGS["open exercise, kernel idle (s)"] = round(time.monotonic() - t0, 1)
+    _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D)
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("li.lm-Menu-item[data-command='notebook:run-all-cells']")
+    t1 = time.monotonic()
+    # Run All stops at the first failing cell (JupyterLab's stop-on-error): the first
+    # check of pool2d_strided, which is still a stub. Wait for it, then for the rest.
+    try:
+        page.wait_for_function(
+            """() => { const c = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')]
+                  .find(c => c.textContent.includes("check('pool2d_strided-values'"));
+                  const o = c && c.querySelector('.jp-OutputArea');
+                  return o && o.textContent.includes('CheckFailed'); }""",
+            timeout=180_000, polling=500)
+        page.wait_for_function(
+            """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]
+                  .some(p => p.textContent.includes('*'))""", timeout=60_000, polling=500)
+        _wait_idle(page)
+    except Exception:
+        _shot(page, "run-all-timeout")
+        raise AssertionError("Run All did not reach pool2d_strided's first check; cells:\n"
+                             + "\n".join(map(str, _cells(page))))
+    TIMINGS["run all, up to the first failing check (s)"] = round(time.monotonic() - t1, 1)
+    yield page
+    page.close()
+
+
+def test_file_browser_and_chapter_as_notebook(browser, lab):
+    """course/ and exercises/ are in the file browser; a .md chapter opens as a notebook"""
+    page = _open(browser, lab)
+    listing = page.locator(".jp-DirListing-itemName").all_inner_texts()
+    assert "course" in listing and "exercises" in listing, listing
+    _shot(page, "files")
+    page.locator(".jp-DirListing-item", has_text="course").dblclick()
+    page.locator(".jp-DirListing-item", has_text="pooling.md").dblclick()
+    panel = page.locator(".jp-NotebookPanel")   # a notebook, not a text editor
+    panel.locator(".jp-CodeCell").first.wait_for()
+    assert page.locator(".jp-FileEditor").count() == 0
+    assert panel.locator(".jp-CodeCell").count() >= 10
+    assert panel.locator(".jp-MarkdownCell h1").first.inner_text().startswith("Pooling")
+    page.wait_for_timeout(1000)
+    _shot(page, "chapter")
+    page.close()
+
+
+def test_visible_checks_in_the_notebook(exercise):
+    """pool2d's checks print ✔; the unsolved function shows just its CheckFailed line"""
+    page = exercise
+    cells = {src: (prompt, out) for src, prompt, out in _cells(page)}
+    for aspect in POOL2D_CHECKS:
+        src = next(s for s in cells if f"check('pool2d-{aspect}', pool2d)" in s)
+        prompt, out = cells[src]
+        assert prompt.strip("[]: ").isdigit(), (aspect, prompt)
+        assert out.startswith("\u2714 pool2d "), (aspect, out)
+        assert "(public cases)" in out
+    failing = next(out for src, (_, out) in cells.items() if "check('pool2d_strided-values'" in src)
+    assert failing.startswith("CheckFailed: `pool2d_strided` still raises NotImplementedError"), failing
+    assert "Traceback" not in failing and 'File "' not in failing   # _render_traceback_
+    # stop-on-error: the cells after the first failure did not run
+    later = next(prompt for src, (prompt, _) in cells.items()
+                 if "check('softmax_pool2d-stability'" in src)
+    assert not later.strip("[]: "), later
+    _scroll_to(page, "check('pool2d-values'")
+    _shot(page, "checks")
+
+
+def test_validate_button(exercise):
+    """nbgrader's Validate runs every cell and lists the failures: none of pool2d's"""
+    page = exercise
+    button = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    assert button.inner_text().strip() == "Validate"
+    t0 = time.monotonic()
+    button.click()
+    message = page.locator("#validation-message")
+    message.wait_for(timeout=240_000)
+    TIMINGS["validate (s)"] = round(time.monotonic() - t0, 1)
+    page.wait_for_timeout(500)
+    _shot(page, "validate")
+    dialog = page.locator(".jp-Dialog")
+    assert "Validation Results" in dialog.inner_text()
+    assert "validation-failed" in message.get_attribute("class")
+    text = message.text_content()
+    assert "The following cell failed:" in text
+    for name in ["pool2d_strided", "avg_pool_as_conv", "max_pool_as_conv", "pool_cost",
+                 "min_pool2d", "softmax_pool2d"]:
+        assert f"check('{name}-values', {name})" in text, name
+    assert "check('pool2d-" not in text            # every pool2d check passed
+    assert "CheckFailed: `pool2d_strided` still raises NotImplementedError" in text
+    assert "Traceback" not in text
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    dialog.wait_for(state="detached")
+
+
+def test_a_wrong_answer_shows_a_counterexample(exercise):
+    """A wrong pool2d: the check names the call and shows expected and got"""
+    page = exercise
+    _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D_WRONG)
+    _cell(page, "def pool2d(X, pool_size, mode='max')").locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("Shift+Enter")    # define it; the selection moves to its first check
+    page.keyboard.press("Shift+Enter")    # run check('pool2d-values', pool2d)
+    output = _cell(page, "check('pool2d-values'").locator(".jp-OutputArea")
+    page.wait_for_function(
+        "o => o.textContent.includes('CheckFailed')", arg=output.element_handle(),
+        timeout=60_000)
+    _wait_idle(page)
+    text = output.text_content()
+    assert text.startswith("CheckFailed: pool2d should return the right numbers"), text
+    for part in ["pool2d(X, (2, 2))", "expected", "got", "[4.0, 5.0]", "[8.0, 12.0]"]:
+        assert part in text, (part, text)
+    assert "Traceback" not in text
+    _scroll_to(page, "def pool2d(X, pool_size, mode='max')")
+    _shot(page, "check-failed")
