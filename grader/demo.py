@@ -11,7 +11,7 @@ def demo(course_dir=None, workers=None, out=None):
     """release -> autograde -> feedback -> export -> class report -> grade table"""
     from grader.autograde import autograde
     from grader.export import export
-    from grader.feedback import feedback
+    from grader.feedback import feedback, write_nbgrader_config
     from grader.release import release
     from grader.report import report
     from grader.results import grade_table
@@ -34,6 +34,7 @@ def demo(course_dir=None, workers=None, out=None):
     say(f"   graded {len(summary.graded)} in {summary.seconds:.1f} s")
     for student, reason in sorted(summary.failed.items()):
         say(f"   ! {student}: {reason}")
+    write_nbgrader_config(course_dir)  # formgrader started here grades the same way
     pages = feedback("pooling", course_dir)
     say(f"4. feedback: {len(pages)} pages in {course_dir / 'feedback'}")
     if pages:

@@ -307,24 +307,57 @@ def _shared_message(group):
     return group[0]["message"]
 
 
+PREPROCESSORS = [
+    "grader.feedback.StripRubrics",
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.feedback.CleanOutputs",
+    "grader.feedback.FeedbackSummary",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+
+def feedback_config(config):
+    """Make nbgrader's GenerateFeedback write our pages (in place)"""
+    nbgrader_templates = Path(__import__("nbgrader").__file__).parent / \
+        "server_extensions" / "formgrader" / "templates"
+    config.GenerateFeedback.preprocessors = list(PREPROCESSORS)
+    config.HTMLExporter.template_name = TEMPLATE
+    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    return config
+
+
+def write_nbgrader_config(course_dir, db_url=None, force=False):
+    """Write DIR/nbgrader_config.py, so that nbgrader's own tools started in
+    DIR (formgrader's "generate feedback" button, `nbgrader generate_feedback`)
+    see the course as the grader does and write the same pages: without it
+    they would use nbgrader's stock feedback, which shows graders' rubric
+    cells. An existing file is kept unless force."""
+    course_dir = Path(course_dir).resolve()
+    path = course_dir / "nbgrader_config.py"
+    if path.exists() and not force:
+        return path
+    config = feedback_config(nbgrader_config(course_dir, db_url=db_url or default_db_url(course_dir)))
+    config.HTMLExporter.pop("template_name", None)  # nbgrader's API sets it
+    lines = ["# Written by `grader` (grader/feedback.py: write_nbgrader_config).",
+             "c = get_config()  # noqa: F821"]
+    for section in sorted(config):
+        for key, value in sorted(config[section].items()):
+            if key == "db_url" and not str(value).startswith("sqlite"):
+                lines.append("# c.CourseDirectory.db_url: set it here (it may hold a password)")
+                continue
+            lines.append(f"c.{section}.{key} = {value!r}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def feedback(assignment, course_dir=".", db_url=None, student="*"):
     """Write feedback/<student>/<assignment>/*.html; return the pages"""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     course_dir = Path(course_dir).resolve()
-    config = nbgrader_config(course_dir, db_url=db_url or default_db_url(course_dir))
-    config.GenerateFeedback.preprocessors = [
-        "grader.feedback.StripRubrics",
-        "nbgrader.preprocessors.GetGrades",
-        "nbgrader.preprocessors.ClearHiddenTests",
-        "grader.feedback.CleanOutputs",
-        "grader.feedback.FeedbackSummary",
-        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    ]
-    nbgrader_templates = Path(__import__("nbgrader").__file__).parent / \
-        "server_extensions" / "formgrader" / "templates"
-    config.HTMLExporter.template_name = TEMPLATE
-    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    config = feedback_config(nbgrader_config(course_dir,
+                                             db_url=db_url or default_db_url(course_dir)))
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     api.log.setLevel("ERROR")
     result = api.generate_feedback(assignment, student_id=student, force=True)

@@ -321,7 +321,7 @@ def assignment_section(course_dir, db_url, assignment):
     if answers:
         out.append('<h3>Written answers (graded by hand)</h3>')
         out.append('<table class="rp-table"><thead><tr><th class="rp-l">question</th>'
-                   '<th>graded</th><th>still to grade</th><th>mean of the graded</th>'
+                   '<th>graded</th><th>still to grade</th><th>mean so far</th>'
                    '</tr></thead><tbody>')
         for q in answers:
             todo = [r for r in rows if q in r["pending"]]

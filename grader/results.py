@@ -109,7 +109,10 @@ def grade_table(db_url, assignment):
         cells = [r["student"]]
         for c in cols:
             score, top = r["columns"].get(c, (0.0, 0.0))
-            cells.append(f"{score:g}/{top:g}" if top else "-")
+            if c in r["pending"]:
+                cells.append(f"?/{top:g}")  # no one has graded it yet
+            else:
+                cells.append(f"{score:g}/{top:g}" if top else "-")
         cells.append(f"{r['total']:g}/{r['max']:g}" + (" *" if r["needs_manual"] else ""))
         body.append(cells)
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
@@ -120,7 +123,7 @@ def grade_table(db_url, assignment):
     if legend:
         out += ["", f"columns: {legend}"]
     if any(r["needs_manual"] for r in rows):
-        out.append("* written answers still need a grade in formgrader")
+        out.append("* written answers still need a grade in formgrader (?)")
     return "\n".join(out)
 
 

@@ -8,6 +8,7 @@ answer cell, so that formgrader shows them beside the student's answer. The
 feedback pages drop these cells again (`is_rubric`), so students never see
 them.
 """
+import functools
 import re
 from pathlib import Path
 
@@ -37,7 +38,14 @@ def is_manual(cell):
 
 
 def is_rubric(cell):
-    return bool(((cell.get("metadata") or {}).get(KEY) or {}).get("rubric_for"))
+    """One of our rubric cells: the marker, and nbgrader metadata that only a
+    locked, ungraded cell named after its answer has (so no grade or answer
+    cell can pass for one, whatever metadata a submission carries)"""
+    target = ((cell.get("metadata") or {}).get(KEY) or {}).get("rubric_for")
+    m = _meta(cell)
+    return (bool(target) and cell.get("cell_type") == "markdown"
+            and m.get("grade_id") == f"{target}-rubric"
+            and not m.get("grade") and not m.get("solution"))
 
 
 def source_notebook(assignment, notebook=None):
@@ -53,7 +61,16 @@ def source_notebook(assignment, notebook=None):
 
 def rubrics(assignment, notebook=None):
     """{answer grade_id: rubric text (markdown)} from the source notebook"""
-    path = source_notebook(assignment, notebook)
+    try:
+        path = source_notebook(assignment, notebook)
+        mtime = path.stat().st_mtime_ns
+    except OSError:  # no such source notebook: nothing to add
+        return {}
+    return dict(_rubrics(str(path), mtime))
+
+
+@functools.lru_cache(maxsize=16)
+def _rubrics(path, mtime):
     nb = nbformat.read(path, as_version=4)
     out = {}
     for cell in nb.cells:
@@ -63,15 +80,16 @@ def rubrics(assignment, notebook=None):
         text = (match.group(1) if match else "").strip()
         if text:
             out[_meta(cell)["grade_id"]] = text
-    return out
+    return tuple(out.items())
 
 
 def rubric_cell(grade_id, text):
     """A locked markdown cell nbgrader accepts (it has its own grade_id)"""
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
     cell = new_markdown_cell(
-        f"#### {HEADING}: `{grade_id}`\n\n"
-        f"<div class=\"grader-rubric\">\n\n{text}\n\n</div>\n\n"
-        f"*This cell is not part of the submission; students never see it.*")
+        f"#### {HEADING}: `{grade_id}`\n\n{quoted}\n\n"
+        f"*Added by the grader from the source notebook; not part of the submission, "
+        f"and never shown to students.*")
     cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True,
                                  "task": False, "grade_id": f"{grade_id}-rubric",
                                  "schema_version": 3}

@@ -1,0 +1,52 @@
+"""One small graded class for every report test, built once per session
+
+Four of the bundled sample students, graded for real (sandbox, nbgrader):
+ada (all correct, written answers given), alan (the d2l book's loop code:
+loses dtype and errors on pool2d), guido (softmax pooling that never
+returns: a timeout) and niklaus (a corrupt file). The rubric cells are added
+to the autograded notebooks as record.py does, then the feedback pages, the
+exports and the class report are written once.
+"""
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "build" / "artifacts"
+STUDENTS = ("ada", "alan", "guido", "niklaus")
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """A graded course directory (submitted/, autograded/, gradebook.db)"""
+    from grader.autograde import autograde
+    from grader.rubrics import add_rubrics
+    from grader.sample import build
+    everyone = tmp_path_factory.mktemp("sample-class")
+    build(everyone, "pooling")
+    course = tmp_path_factory.mktemp("course")
+    for name in STUDENTS:
+        shutil.copytree(everyone / "submitted" / name, course / "submitted" / name)
+    summary = autograde("pooling", course, workers=1, quiet=True)
+    assert sorted(summary.graded) == sorted(STUDENTS), summary
+    for name in STUDENTS:  # what record.py does once add_rubrics is wired in
+        path = course / "autograded" / name / "pooling" / "pooling.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(add_rubrics(nb, "pooling"), path)
+    return course
+
+
+@pytest.fixture(scope="session")
+def pages(course):
+    """{student: feedback HTML text}"""
+    from grader.feedback import feedback
+    paths = feedback("pooling", course)
+    return {p.parts[-3]: p.read_text(encoding="utf-8") for p in paths}
+
+
+@pytest.fixture(scope="session")
+def report_page(course):
+    from grader.report import report
+    return report(course, to=course / "report.html")
