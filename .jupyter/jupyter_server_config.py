@@ -28,10 +28,12 @@ c.ServerApp.ip = "localhost"
 
 # Markdown notebooks: jupytext reads/saves course/*.md as notebooks (MyST format kept)
 c.ServerApp.contents_manager_class = "jupytext.AsyncTextFileContentsManager"
-c.ContentsManager.hide_globs = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", "._*",
-                                "*.egg-info", ".ipynb_checkpoints"]
+c.ContentsManager.hide_globs = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", "*.egg-info"]
 
-# Lab settings defaults for this course (default viewer of .md files, kernels)
+# Lab defaults for this course (lab-settings/overrides.json): .md opens as a notebook
+# (a chapter starts the kernel its header names; a .md file without one, such as
+# course/index.md, asks which), no news or update pop-ups. Formgrader's and the course
+# list's lab plugins are off (lab-settings/page_config.json).
 c.LabApp.app_settings_dir = str(HERE / "lab-settings")
 
 c.ServerApp.jpserver_extensions = {
