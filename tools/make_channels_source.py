@@ -132,4 +132,8 @@ def corr2d_multi_in_out_1x1(X, K):
     *tests("corr2d_multi_in_out_1x1"),
 ]
 
+# stable cell ids (nbformat draws random ones): rerunning this script changes nothing
+for index, cell in enumerate(cells):
+    cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{index}"
+
 write(notebook(cells), "solutions/channels/channels.ipynb")

@@ -38,23 +38,40 @@ def tolerances(*dtypes):
     return 1e-7, 1e-9
 
 
+def _mismatch(expected, got, dtypes=()):
+    """Where got is off: a bool tensor, or None when the shapes differ
+
+    Each number may be off by rtol of itself, plus rtol of the largest number
+    of the expected result (at least atol): the rounding error of a sum or a
+    product of many terms scales with the largest terms, not with each entry,
+    so a float32 average of values near 1e4 that comes out near 0.3 is right
+    to about 1e-4 (the reference's own float32 rounding), not to 3e-5.
+    """
+    if expected.shape != got.shape:
+        return None
+    rtol, atol = tolerances(expected.dtype, got.dtype, *dtypes)
+    a = expected.to(torch.float64) if not expected.is_complex() else expected
+    b = got.to(torch.float64) if not got.is_complex() else got
+    finite = a[torch.isfinite(a)].abs() if not a.is_complex() else a.abs()
+    if finite.numel():
+        atol = max(atol, rtol * float(finite.max()))
+    return ~torch.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+
+
 def close(expected, got, dtypes=()):
     """Same shape and numbers within the tolerance of the coarser dtype"""
     if expected.shape != got.shape:
         return False
     if expected.numel() == 0:
         return True
-    rtol, atol = tolerances(expected.dtype, got.dtype, *dtypes)
-    a = expected.to(torch.float64) if not expected.is_complex() else expected
-    b = got.to(torch.float64) if not got.is_complex() else got
-    return bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+    return not bool(_mismatch(expected, got, dtypes).any())
 
 
-def first_difference(expected, got):
+def first_difference(expected, got, dtypes=()):
     """Where the first wrong number is, as text"""
     if expected.shape != got.shape or expected.numel() == 0:
         return ""
-    diff = ~torch.isclose(expected.double(), got.double(), rtol=1e-4, atol=1e-5, equal_nan=True)
+    diff = _mismatch(expected, got, dtypes)
     idx = diff.nonzero()
     if len(idx) == 0:
         return ""
@@ -174,7 +191,7 @@ def rule_grad(call, exp, got, names=()):
         if g is None:
             return f"no gradient reached {_arg(names, i)}"
         if not close(e, g, dtypes=(got.dtype,)):
-            where = first_difference(e, g)
+            where = first_difference(e, g, (got.dtype,))
             return f"the gradient of {_arg(names, i)} is wrong" + (f": {where}" if where else "")
     return None
 
@@ -196,7 +213,8 @@ def rule_errors(call, exp, got):
         return None
     if got.kind == "error":
         return f"it raised {got.error_type}: {got.error_message}; expected {call.expect_error}"
-    return f"it returned {explain.outcome_text(got)} instead of raising {call.expect_error}"
+    return f"it should raise {call.expect_error}, but it returned a value: " \
+        f"{explain.outcome_text(got)}"
 
 
 def rule_stability(call, exp, got):
@@ -309,6 +327,17 @@ def _library_names(node, imported):
     return []
 
 
+def _simplicity(call):
+    """How easy a counterexample is to read, smaller first: inputs with
+    ordinary magnitudes before huge ones, then fewer numbers, then whole
+    numbers before fractions"""
+    tensors = [a for a in call.args if isinstance(a, torch.Tensor) and a.numel()]
+    values = [a.detach().double() for a in tensors if a.is_floating_point()]
+    huge = any(bool((v.abs() > 100).any()) for v in values)
+    fractions = any(bool((v != v.round()).any()) for v in values)
+    return huge, call.size(), fractions
+
+
 def judge(spec, aspect, trials, source=None):
     """Verdict on one aspect from (call, expected, got) triples"""
     points = spec.aspects[aspect]
@@ -340,7 +369,7 @@ def judge(spec, aspect, trials, source=None):
             reason = RULES[aspect](call, exp, got)
         if reason:
             consequence = got.note.startswith("not run")  # another call was the cause
-            failures.append(((consequence, call.size()), call, exp, got, reason))
+            failures.append(((consequence, *_simplicity(call)), call, exp, got, reason))
     if not failures:
         extra = None
         if aspect in ("unchanged", "structure"):
@@ -350,7 +379,7 @@ def judge(spec, aspect, trials, source=None):
         if aspect == "errors":
             extra = _raises_on_valid_input(trials)
         if extra is not None:  # one reason about the function as a whole
-            failures.append(((False, extra[0].size()), *extra))
+            failures.append(((False, *_simplicity(extra[0])), *extra))
             whole = True
     if aspect == "structure" and not failures:
         reason = source_problem(spec, source)
@@ -370,13 +399,34 @@ def judge(spec, aspect, trials, source=None):
             and exp.exact_tensor and got.exact_tensor:  # plain values are in the reason
         lines += ["expected:", _indent(explain.value_text(exp.value)),
                   "got:", _indent(explain.value_text(got.value))]
-    elif aspect == "errors":
-        pass
+    elif aspect == "grad" and got.kind == "value" and got.grads is not None \
+            and exp.grads is not None and call.grad_output is not None:
+        lines += _gradient_lines(spec, call, exp, got)
     if not whole:
-        lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
-                     f"this is the smallest.)" if len(failures) > 1 else
-                     f"(1 of {len(relevant)} calls failed.)")
+        if len(failures) > 1:
+            lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
+                         f"this is the smallest.)")
+        elif len(relevant) > 1:
+            lines.append(f"(1 of {len(relevant)} calls failed.)")
     return Verdict(grade_id, False, 0, points, "\n".join(lines), len(relevant), devices)
+
+
+def _gradient_lines(spec, call, exp, got):
+    """The upstream gradient used, and the gradients expected and got, so a
+    student can redo the computation by hand"""
+    names = spec.arg_names
+    positions = call.tensor_positions()
+    lines = ["the gradient of the result that was passed back (grad_output):",
+             _indent(explain.value_text(call.grad_output))]
+    for k, (e, g) in enumerate(zip(exp.grads, got.grads)):
+        if e is None or g is None or close(e, g, dtypes=(got.dtype,)):
+            continue
+        i = positions[k] if k < len(positions) else k
+        name = names[i] if i < len(names) else f"argument {i}"
+        lines += [f"expected gradient of {name}:", _indent(explain.value_text(e)),
+                  f"got:", _indent(explain.value_text(g))]
+        break
+    return lines
 
 
 def _should(aspect):

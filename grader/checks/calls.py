@@ -104,7 +104,9 @@ def materialize(call):
     for i, a in enumerate(call.args):
         if isinstance(a, torch.Tensor):
             if i in call.noncontig and a.dim() >= 2:
-                t = a.transpose(-1, -2).contiguous().to(call.device).transpose(-1, -2)
+                # a fresh buffer whose rows are columns: a real transposed view
+                t = a.transpose(-1, -2).clone(memory_format=torch.contiguous_format)
+                t = t.to(call.device).transpose(-1, -2)
             else:
                 t = a.clone().to(call.device)
             if call.grad and t.is_floating_point():
@@ -164,7 +166,7 @@ def _plain(value, depth=0):
         return None
     if type(value) in (int, float, bool, str) or value is None:
         return value if not isinstance(value, str) else value[:200]
-    if type(value) in (tuple, list) and len(value) <= 16:
+    if type(value) in (tuple, list, torch.Size) and len(value) <= 16:
         return tuple(_plain(v, depth + 1) for v in value)
     return None
 

@@ -52,7 +52,9 @@ def call_text(spec, call):
         name = names[i] if i < len(names) else f"arg{i}"
         if isinstance(a, torch.Tensor):
             shown.append(name)
-            extra = ", non-contiguous" if i in call.noncontig else ""
+            # handed over as a transposed view: non-contiguous unless a side is 1
+            extra = ", non-contiguous" if i in call.noncontig and a.dim() >= 2 \
+                and min(a.shape[-2:]) > 1 else ""
             lines.append(f"  {name} = {tensor_text(a)}".replace(
                 f"tensor of shape {tuple(a.shape)}",
                 f"tensor of shape {tuple(a.shape)} on {call.device}{extra}", 1))

@@ -134,8 +134,8 @@ def pool2d_output_shape(input_hw, kernel_size, stride=None, padding=0, dilation=
             h, w = input_hw
             k_h, k_w = K.shape
             out_h, out_w = h - k_h + 1, w - k_w + 1
-            i, j, a, b = torch.meshgrid(torch.arange(out_h), torch.arange(out_w),
-                                        torch.arange(k_h), torch.arange(k_w), indexing='ij')
+            ar = lambda n: torch.arange(n, device=K.device)
+            i, j, a, b = torch.meshgrid(ar(out_h), ar(out_w), ar(k_h), ar(k_w), indexing='ij')
             rows = (i * out_w + j).flatten()
             cols = ((i + a) * w + (j + b)).flatten()
             values = K.expand(out_h, out_w, k_h, k_w).flatten()
@@ -161,7 +161,8 @@ def transposed_conv_via_matrix(Y, K):
     correct("transposed_conv_via_matrix", "d2l's trans_conv, with the dtype", """
         def transposed_conv_via_matrix(Y, K):
             h, w = K.shape
-            Z = torch.zeros((Y.shape[0] + h - 1, Y.shape[1] + w - 1), dtype=Y.dtype)
+            Z = torch.zeros((Y.shape[0] + h - 1, Y.shape[1] + w - 1), dtype=Y.dtype,
+                            device=Y.device)
             for i in range(Y.shape[0]):
                 for j in range(Y.shape[1]):
                     Z[i: i + h, j: j + w] += Y[i, j] * K

@@ -14,7 +14,8 @@ CORRECT = [
             if mode not in ('max', 'avg'):
                 raise ValueError(mode)
             p_h, p_w = pool_size
-            Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=X.dtype)
+            Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=X.dtype,
+                            device=X.device)
             for i in range(Y.shape[0]):
                 for j in range(Y.shape[1]):
                     if mode == 'max':
@@ -547,7 +548,7 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     windows = X.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w)
     return (torch.softmax(beta * windows, -1) * windows).sum(-1).mean(-1)
     """),
-    wrong("softmax_pool2d", "stride ignored", "values shape grad", PAIR + """
+    wrong("softmax_pool2d", "stride ignored", "values shape grad stability", PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     windows = X.unfold(-2, k_h, k_h).unfold(-2, k_w, k_w).flatten(-2)
