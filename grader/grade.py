@@ -8,6 +8,7 @@ student code cannot reach.
 """
 import re
 import time
+import warnings
 
 import nbformat
 import torch
@@ -61,7 +62,8 @@ def _text(source):
 def read_notebook(path):
     """Parse a submission; raise ValueError with a reason when it is not one"""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's complaints are not the grader's
             nb = nbformat.read(f, **READ_OPTS)
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"the file is not a readable notebook ({type(exc).__name__}: "

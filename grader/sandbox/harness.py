@@ -153,7 +153,11 @@ def _probe_separation(uid):
     if pid == 0:
         ok = False
         try:
-            ok = _become_student(uid)
+            import sysconfig
+            ok = _become_student(uid) and all(  # and can still read Python itself
+                os.access(path, os.R_OK | os.X_OK)
+                for path in (sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
+                             sysconfig.get_paths()["purelib"], os.path.dirname(wire.__file__)))
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
@@ -177,20 +181,28 @@ def _snapshot():
     import json
     from torch.utils._python_dispatch import TorchDispatchMode
     spaces = []
+
+    def add(target, items, is_class):
+        items = tuple(items)
+        spaces.append((target, tuple(k for k, _ in items), tuple(v for _, v in items),
+                       is_class))
     for name in GUARDED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
-            spaces.append((vars(module), tuple(vars(module).items()), False))
-    spaces.append((globals(), tuple((k, v) for k, v in globals().items()
-                                    if k not in ("_PRISTINE", "_SHELL")), False))
+            add(vars(module), vars(module).items(), False)
+    add(globals(), ((k, v) for k, v in globals().items()
+                    if k not in ("_PRISTINE", "_SHELL")), False)
     for cls in (torch.Tensor, Channel, Call, Outcome, _OpRecorder, TorchDispatchMode,
                 json.JSONEncoder, json.JSONDecoder, wire.WireError):
-        spaces.append((cls, tuple(cls.__dict__.items()), True))
+        add(cls, cls.__dict__.items(), True)
     return tuple(spaces)
 
 
 def _restore(spaces, _type_setattr=type.__setattr__, _missing=_MISSING,
              _settrace=sys.settrace, _setprofile=sys.setprofile, _callbacks=gc.callbacks,
+             _any=any, _map=map, _is_not=__import__("operator").is_not,
+             _repeat=__import__("itertools").repeat, _zip=zip,
+             _thread_settrace=threading.settrace, _thread_setprofile=threading.setprofile,
              _len_tf=torch._C._len_torch_function_stack,
              _pop_tf=torch._C._pop_torch_function_stack,
              _len_td=torch._C._len_torch_dispatch_stack,
@@ -200,21 +212,22 @@ def _restore(spaces, _type_setattr=type.__setattr__, _missing=_MISSING,
     profile hooks, gc callbacks, and torch modes pushed above `modes`"""
     _settrace(None)
     _setprofile(None)
-    threading.settrace(None)
-    threading.setprofile(None)
+    _thread_settrace(None)
+    _thread_setprofile(None)
     del _callbacks[:]
-    for target, items, is_class in spaces:
-        if is_class:
-            current = target.__dict__
-            for key, value in items:
-                if current.get(key, _missing) is not value:
+    for target, keys, values, is_class in spaces:
+        current = target.__dict__ if is_class else target
+        # the common case, nothing touched, at C speed and by identity only
+        if not _any(_map(_is_not, _map(current.get, keys, _repeat(_missing)), values)):
+            continue
+        for key, value in _zip(keys, values):
+            if current.get(key, _missing) is not value:
+                if is_class:
                     try:
                         _type_setattr(target, key, value)
                     except (TypeError, AttributeError):
                         pass
-        else:
-            for key, value in items:
-                if target.get(key, _missing) is not value:
+                else:
                     target[key] = value
     if modes is not None:
         while _len_tf() > modes[0]:
@@ -300,6 +313,8 @@ def _student_process(cells, skip, limits, pipes, jobs, blobs, scratch, uid):
     os.setsid()
     _arrange_fds(*pipes)
     separate = _become_student(uid)
+    if uid is not None and not separate:
+        _exit(71)  # asked to drop privileges and could not: run nothing
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
@@ -370,9 +385,9 @@ def _function_process(job, fn, events, blobs, restore, separate, _exit):
             resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
         post = []
         guarded = _guard(fn, restore, post) if callable(fn) else None
+        restore()  # then after every call, before anything is measured or sent
         for k, header in enumerate(job["calls"]):
             del post[:]
-            restore()
             events.send({"ev": "call_start", "job": job["index"], "call": k})
             call = wire.get_call(header, blobs)
             outcome = run_call(guarded, call)
@@ -800,7 +815,8 @@ def _warm_up():
     X = torch.arange(16.0).reshape(1, 1, 4, 4)
     fns = [lambda X: F.conv2d(X, torch.ones(1, 1, 2, 2, dtype=X.dtype)),
            lambda X: F.avg_pool2d(X, 2) + F.max_pool2d(X, 2),
-           lambda X: torch.softmax(X.unfold(-1, 2, 1), -1).sum(-1) @ torch.ones(3, 3, dtype=X.dtype)]
+           lambda X: torch.softmax(X.unfold(-1, 2, 1), -1).sum(-1)
+           @ torch.ones(3, 3, dtype=X.dtype)]
     for fn in fns:
         for dtype in (torch.float32, torch.float64):
             outcome = run_call(fn, Call("warm", (X.to(dtype),), trace=True, grad=True))

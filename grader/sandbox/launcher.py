@@ -44,9 +44,41 @@ class SandboxUnavailable(UserWarning):
     """Isolation is weaker than it should be on this machine"""
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _stale(name, prefix):
+    """Whether `<prefix><pid>-...` was made by a process that is gone"""
+    rest = name[len(prefix):].split("-", 1)[0]
+    return name.startswith(prefix) and rest.isdigit() and not _pid_alive(int(rest))
+
+
+def _sweep(parent, prefix, remove):
+    """Remove what dead graders left under parent (killed workers never close)"""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if _stale(name, prefix):
+            try:
+                remove(os.path.join(parent, name))
+            except OSError:
+                pass
+
+
 def _stage():
     """A world-readable copy of what the sandbox may import of ours"""
-    root = Path(tempfile.mkdtemp(prefix="grader-stage-"))
+    _sweep(tempfile.gettempdir(), "grader-stage-",
+           lambda p: shutil.rmtree(p, ignore_errors=True))
+    root = Path(tempfile.mkdtemp(prefix=f"grader-stage-{os.getpid()}-"))
     os.chmod(root, 0o755)
     dest = root / "grader"
     (dest / "sandbox").mkdir(parents=True)
@@ -194,7 +226,7 @@ class Cgroup:
     def __init__(self, memory_mb, processes):
         self.paths = []
         name = f"grader-sandbox-{os.getpid()}-{random.randrange(1 << 30):x}"
-        if os.geteuid() != 0:
+        if os.geteuid() != 0 or not memory_mb:
             return
         try:
             self._v2(name, memory_mb, processes) or self._v1(name, memory_mb, processes)
@@ -228,6 +260,7 @@ class Cgroup:
         with open("/proc/self/cgroup") as f:
             own = next((ln.split("::", 1)[1].strip() for ln in f if ln.startswith("0::")), "/")
         parent = root / own.lstrip("/")
+        _sweep(parent, "grader-sandbox-", os.rmdir)
         path = parent / name
         path.mkdir()
         self.paths.append(path)
@@ -243,6 +276,7 @@ class Cgroup:
         memory = self._own("memory")
         if memory is None or not (memory / "memory.limit_in_bytes").exists():
             return False
+        _sweep(memory, "grader-sandbox-", os.rmdir)
         path = memory / name
         path.mkdir()
         self.paths.append(path)
@@ -250,6 +284,7 @@ class Cgroup:
         pids = self._own("pids")
         if pids is not None and pids.is_dir():
             try:
+                _sweep(pids, "grader-sandbox-", os.rmdir)
                 path = pids / name
                 path.mkdir()
                 self.paths.append(path)
@@ -311,7 +346,9 @@ class Sandbox:
             env = None
             self.scratch = None
         else:
-            self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            _sweep(tempfile.gettempdir(), "grader-scratch-",
+                   lambda p: shutil.rmtree(p, ignore_errors=True))
+            self.scratch = tempfile.mkdtemp(prefix=f"grader-scratch-{os.getpid()}-")
             os.chmod(self.scratch, 0o1777)
             cmd = [sys.executable, "-m", "grader.sandbox.harness"]
             env = dict(_env(self.uid), GRADER_SCRATCH=self.scratch,
@@ -319,24 +356,42 @@ class Sandbox:
                        PATH=os.environ.get("PATH", "/usr/bin"))
             if os.geteuid() == 0:  # we can at least run student code as another uid
                 env["GRADER_STUDENT_UID"] = str(self.student_uid)
-        self.proc = subprocess.Popen(self.cgroup.wrap(cmd), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                     start_new_session=True, cwd="/")
+        hello = self._spawn(self.cgroup.wrap(cmd), env)
+        if hello is None and self.cgroup.active:  # the cgroup would not take us: without
+            self.cgroup.close()
+            self.cgroup = Cgroup(0, 0)  # an inactive one
+            hello = self._spawn(cmd, env)
+        if hello is None:
+            tail = "".join(self.stderr)[-2000:]
+            self.close()
+            raise SandboxError("the sandbox did not start: " + tail)
+        self.info = hello[0]
+        if self.isolate and not self.info.get("separate"):
+            warnings.warn("the sandbox could not run student code as a uid of its own: "
+                          "student code could signal the sandbox's watchdog",
+                          SandboxUnavailable, stacklevel=3)
+
+    def _spawn(self, cmd, env):
+        """Start the process and its reader threads; its hello, or None"""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env, start_new_session=True,
+                                     cwd="/")
         self.starts += 1
         self.stderr = collections.deque(maxlen=200)
         self.frames = queue.Queue()
         threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
         threading.Thread(target=self._reader, args=(self.proc, self.frames),
                          daemon=True).start()
-        hello = self._read(timeout=120)
+        try:
+            hello = self._read(timeout=120)
+        except SandboxError:
+            return None
         if not isinstance(hello, tuple) or hello[0].get("ev") != "hello":
-            self.close()
-            raise SandboxError("the sandbox did not start: " + "".join(self.stderr)[-2000:])
-        self.info = hello[0]
-        if self.isolate and not self.info.get("separate"):
-            warnings.warn("the sandbox could not run student code as a uid of its own: "
-                          "student code could signal the sandbox's watchdog",
-                          SandboxUnavailable, stacklevel=3)
+            return None
+        return hello
 
     def _drain_stderr(self, proc):
         while True:

@@ -1,10 +1,11 @@
 """What a submission may use, and how to change it
 
 Defaults suit the course's exercises (small tensors, loop-based answers).
-Change them with `grader autograde --memory-mb N --call-seconds S ...` or in
-nbgrader_config.py (`c.Sandbox.memory_mb = 2048`, see README). Every limit is
-enforced by the sandbox's watchdog or the kernel, never by code that runs
-beside the student's (grader/SECURITY.md).
+Change them with `grader autograde --memory-mb N --call-seconds S
+--cell-seconds S --notebook-seconds S`, or any field with
+`autograde(..., limits={...})`. Every limit is enforced by the sandbox's
+watchdog or the kernel, never by code that runs beside the student's
+(grader/SECURITY.md has the table).
 """
 from dataclasses import asdict, dataclass
 

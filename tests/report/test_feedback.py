@@ -40,7 +40,7 @@ def test_failing_checks_explain_the_counterexample(pages):
     fix = page.split("<h2>What to fix</h2>", 1)[1].split("</section>", 1)[0]
     assert "pool2d should keep the input's dtype, but for the call" in fix
     assert "the result is float32, expected float64" in fix
-    assert "instead of raising ValueError" in fix
+    assert "it should raise ValueError, but it returned a value" in fix
     assert "this is the smallest" in fix
     guido = html.unescape(pages["guido"])
     assert "did not finish" in guido

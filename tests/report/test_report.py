@@ -73,9 +73,10 @@ def test_reasons_are_grouped_by_what_went_wrong():
     assert reason_key(a) != reason_key("the result is float32, expected float64")
     multi = ("pool2d should raise the error the contract asks for, but for the call\n"
              "    pool2d(X, (2, 2), 'min')\n"
-             "it returned float32 tensor of shape (2, 2)\n    [0.0, 0.0]\n"
-             "    [0.0, 0.0] instead of raising ValueError.\n(6 of 6 calls failed this way)")
-    assert reason_of(multi) == "it returned float32 tensor of shape (2, 2) …"
+             "it should raise ValueError, but it returned a value: float32 tensor of shape (2, 2)\n"
+             "    [0.0, 0.0]\n    [0.0, 0.0].\n(6 of 6 calls failed this way)")
+    assert reason_of(multi) == ("it should raise ValueError, but it returned a value: "
+                                "float32 tensor of shape (2, 2) …")
 
 
 def test_incidents_from_cached_results():
