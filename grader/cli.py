@@ -34,6 +34,9 @@ def parser():
     p.add_argument("--cell-seconds", type=float, default=None)
     p.add_argument("--notebook-seconds", type=float, default=None)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--timings", action="store_true",
+                   help="say where the time went: start-up, and per submission the "
+                        "sandbox, the worker and the recording")
 
     p = sub.add_parser("feedback", help="feedback pages for every graded student")
     p.add_argument("assignment")
@@ -87,6 +90,12 @@ def main(argv=None):
               f"with problems {len(s.failed)}, in {s.seconds:.1f} s")
         for student, reason in sorted(s.failed.items()):
             print(f"  {student}: {reason}")
+        if s.unisolated:
+            print(f"WARNING: {len(s.unisolated)} submissions ran without bubblewrap "
+                  f"(rlimits only: no network or file-system isolation)")
+        if args.timings:
+            import json
+            print(json.dumps(s.timings, indent=1))
     elif args.command == "feedback":
         from grader.feedback import feedback
         pages = feedback(args.assignment, args.course, db_url=args.db)

@@ -1,0 +1,113 @@
+"""Grading on a Dask cluster: `grader autograde A --scheduler tcp://host:8786`
+
+The client (the instructor's `grader autograde`) reads each submitted
+notebook and sends its bytes with the task, so the workers need no shared
+file system, only this repository installed (the same version: the checks'
+fingerprint is compared) and bubblewrap. Each Dask worker thread keeps one
+warm sandbox (grader.autograde.worker_sandbox) and the plan (built once per
+worker process); a WorkerPlugin closes the sandboxes when the worker stops.
+Results come back as plain data and the client alone writes the gradebook.
+See docs/scale-out.md.
+"""
+import socket
+from pathlib import Path
+
+PLUGIN_NAME = "grader-sandboxes"
+
+
+def grade_task(data, name, assignment, seed, limits, isolate, fingerprint):
+    """Runs on a Dask worker: grade one notebook given as bytes"""
+    from grader.autograde import checks_fingerprint, grade_bytes
+    mine = checks_fingerprint(assignment)
+    if fingerprint is not None and mine != fingerprint:
+        raise RuntimeError(
+            f"worker {socket.gethostname()} has other checks than the client "
+            f"({mine} != {fingerprint}): install the same version of the grader there")
+    return grade_bytes(data, name, assignment, seed, limits, isolate)
+
+
+def _plugin():
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class SandboxPlugin(WorkerPlugin):
+        """Closes the worker's warm sandboxes when the worker shuts down"""
+        name = PLUGIN_NAME
+
+        def teardown(self, worker):
+            from grader.autograde import close_sandboxes
+            close_sandboxes()
+
+    return SandboxPlugin()
+
+
+class DaskGrading:
+    """Submit every job at once, then yield results as they complete"""
+
+    def __init__(self, jobs, assignment, seed, limits, scheduler, isolate, retries=1):
+        self.jobs = list(jobs)
+        self.assignment, self.seed, self.limits, self.isolate = assignment, seed, limits, isolate
+        self.scheduler = scheduler
+        self.retries = retries
+        self.client = None
+        self.own_client = False
+        self.futures = {}
+
+    def start(self):
+        from distributed import Client
+
+        from grader.autograde import checks_fingerprint
+        if isinstance(self.scheduler, Client):
+            self.client = self.scheduler
+        else:   # an address, or a cluster object (LocalCluster, KubeCluster, ...)
+            try:
+                self.client, self.own_client = Client(self.scheduler), True
+            except (OSError, TimeoutError) as exc:
+                raise RuntimeError(f"cannot reach the Dask scheduler at {self.scheduler}: "
+                                   f"{exc}") from exc
+        try:
+            self.client.register_plugin(_plugin(), name=PLUGIN_NAME)
+        except Exception:  # noqa: BLE001  (the exit hooks of grader.autograde still close them)
+            pass
+        fingerprint = checks_fingerprint(self.assignment)
+        for job in self.jobs:
+            data = Path(job.path).read_bytes()
+            fut = self.client.submit(
+                grade_task, data, Path(job.path).name, self.assignment, self.seed,
+                self.limits, self.isolate, fingerprint,
+                key=f"grade-{self.assignment}-{job.student}-{Path(job.path).stem}-{job.key}",
+                pure=False, retries=self.retries)
+            self.futures[fut] = job
+        return self
+
+    def results(self):
+        from distributed import as_completed
+        for fut in as_completed(list(self.futures)):
+            job = self.futures.pop(fut)
+            try:
+                yield job, fut.result()
+            except Exception as exc:  # noqa: BLE001
+                yield job, exc
+            finally:
+                fut.release()
+
+    def close(self):
+        if self.client is not None:
+            for fut in list(self.futures):
+                fut.cancel()
+            self.futures = {}
+            if self.own_client:
+                self.client.close()
+            self.client = None
+
+
+def run_on_dask(jobs, assignment, seed, limits, scheduler, isolate):
+    """Yield (job, result or exception) as each grading task completes
+
+    scheduler: a scheduler address ("tcp://10.0.0.5:8786"), a Client or a
+    cluster object (LocalCluster, KubeCluster, SLURMCluster)
+    """
+    run = DaskGrading(jobs, assignment, seed, limits, scheduler, isolate).start()
+    try:
+        yield from run.results()
+    finally:
+        run.close()
