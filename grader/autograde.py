@@ -488,6 +488,10 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
     try:
         t = time.monotonic()
         ensure_assignment(course_dir, assignment, db_url)
+        # nbgrader's own tools (formgrader, generate_feedback) started in DIR
+        # then see the course as the grader does
+        from grader.feedback import write_nbgrader_config
+        write_nbgrader_config(course_dir, db_url=db_url)
         timings.gradebook_ready = time.monotonic() - t
         from grader.record import Recorder
         with Recorder(course_dir, assignment, db_url) as recorder:

@@ -34,6 +34,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     ClearOutput, DeduplicateIds, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from grader.rubrics import add_rubrics
 
 MARKER = ".grader.json"
 
@@ -265,11 +266,14 @@ class Recorder:
             for pp in (FillResults(result), SaveAutoGrades(), AssignLatePenalties(),
                        FastCheckCellMetadata()):
                 nb, resources = pp.preprocess(nb, resources)
+        add_rubrics(nb, assignment, notebook_id)  # for graders in formgrader
         dest = course_dir / "autograded" / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
         _atomic_write(dest / f"{notebook_id}.ipynb", nbformat.writes(nb))
-        if (submitted_dir / "timestamp.txt").exists():
-            shutil.copy(submitted_dir / "timestamp.txt", dest / "timestamp.txt")
+        # nbgrader's release_feedback needs the secret that `collect` wrote
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            if (submitted_dir / name).exists():
+                shutil.copy(submitted_dir / name, dest / name)
         return dest / f"{notebook_id}.ipynb"
 
 

@@ -388,7 +388,8 @@ def _function_process(job, fn, events, blobs, restore, separate, _exit):
         restore()  # then after every call, before anything is measured or sent
         for k, header in enumerate(job["calls"]):
             del post[:]
-            events.send({"ev": "call_start", "job": job["index"], "call": k})
+            # no start frame: call k starts when outcome k-1 is sent (one
+            # frame per call keeps the watchdog's deadlines exact and cheap)
             call = wire.get_call(header, blobs)
             outcome = run_call(guarded, call)
             restore()
@@ -753,7 +754,10 @@ class Run:
     def _job(self, job):
         """Run one function's calls in C and relay their outcomes; the status"""
         lim, j = self.limits, job["index"]
-        current, answered, next_call = None, True, 0
+        total = len(job["calls"])
+        # C runs the calls in order: call 0 starts with the job, call k+1 as
+        # soon as outcome k is out
+        current, answered = (0, False) if total else (None, True)
         self.sent_bytes = 0  # the result budget is per function
         try:
             os.write(self.cmd_w, wire.pack({"job": j}))
@@ -773,30 +777,29 @@ class Run:
                         note = f"the notebook's time ({lim['notebook_seconds']} s) ran out"
                     else:
                         note = f"the {which} did not finish within {seconds} s"
-                    self._stopped(j, current if current is not None else next_call,
-                                  "timeout", note)
+                    self._stopped(j, current, "timeout", note)
                     return "timeout"
                 self._stopped(j, current, "crash", stop.note)
                 return "crash"
             kind = head.get("ev")
-            if kind == "call_start" and answered and head.get("job") == j \
-                    and head.get("call") == next_call and next_call < len(job["calls"]):
-                current, answered, next_call = next_call, False, next_call + 1
-                deadline = min(deadline_job, time.monotonic() + lim["call_seconds"])
-            elif kind == "outcome" and not answered and head.get("job") == j \
+            if kind == "outcome" and not answered and head.get("job") == j \
                     and head.get("call") == current:
                 self.sent_bytes += sum(len(b) for b in blobs)
                 self.relay({"ev": "outcome", "job": j, "call": current,
                             "outcome": head.get("outcome"), "after": head.get("after")},
                            blobs)
-                answered = True
+                if current + 1 < total:
+                    current += 1
+                    deadline = min(deadline_job, time.monotonic() + lim["call_seconds"])
+                else:
+                    answered = True
             elif kind == "job_exit" and head.get("job") == j:
                 status = head.get("status")
                 status = status if isinstance(status, str) else "sent a bad status"
                 if status != "ok":
                     self._stopped(j, current, "crash", f"the process {status[:100]}")
                     return "crash"
-                if not answered or next_call < len(job["calls"]):
+                if not answered:
                     self._stopped(j, current, "crash", "the process ended early")
                     return "crash"
                 return "ok"
