@@ -5,6 +5,8 @@ in the student's notebook (visible checks), in the sandbox (grading) and in
 the trusted grader (the reference). It never raises: whatever the function
 does becomes an `Outcome`.
 """
+import os
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -197,10 +199,22 @@ def _short(exc, limit=300):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+_NOT_STUDENT = tuple({os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+                      os.path.realpath(sys.prefix) + os.sep, sys.prefix + os.sep,
+                      os.path.realpath(sys.base_prefix) + os.sep, sys.base_prefix + os.sep})
+
+
+def _is_student_file(filename):
+    """A frame of the student's code: a notebook cell, not the grader, the
+    standard library or an installed package"""
+    if filename.startswith("<"):
+        return True
+    return not os.path.abspath(filename).startswith(_NOT_STUDENT) and "site-packages" not in filename
+
+
 def _error_outcome(exc, recorder):
     frames = traceback.extract_tb(exc.__traceback__)
-    student = [f for f in frames if f.filename.startswith("<") or "ipython-input" in f.filename
-               or f.filename.startswith("/tmp")]
+    student = [f for f in frames if _is_student_file(f.filename)]
     where = ""
     if student:
         f = student[-1]
