@@ -37,6 +37,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from grader.sandbox.procs import descendants, proc_table  # noqa: E402
 ASSIGNMENT = "pooling"
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -146,20 +148,8 @@ class TreeSampler(threading.Thread):
             self.stop.wait(self.every)
 
     def sample(self):
-        children = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                    children.setdefault(ppid, []).append(int(entry))
-                except (OSError, ValueError, IndexError):
-                    pass
         rss = pss = procs = 0
-        todo = [self.root]
-        while todo:
-            pid = todo.pop()
-            todo += children.get(pid, [])
+        for pid in [self.root, *descendants(proc_table(), self.root)]:
             try:
                 with open(f"/proc/{pid}/statm") as f:
                     rss += int(f.read().split()[1]) * self.page

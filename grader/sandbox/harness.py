@@ -43,6 +43,7 @@ sys.meta_path = [f for f in sys.meta_path if "editable" not in type(f).__module_
 import torch  # noqa: E402  (paid once per sandbox, not per submission)
 
 from grader.checks import wire  # noqa: E402
+from grader.sandbox.procs import descendants, proc_table  # noqa: E402
 from grader.checks.calls import Call, Outcome, _OpRecorder, run_call  # noqa: E402
 
 OUTPUT_KEEP = 64 * 1024
@@ -431,35 +432,6 @@ def _status_text(status):
 
 # --- processes and files of the sandbox --------------------------------------------
 
-def _proc_table():
-    """{pid: (ppid, state, uid)} for every process we can see"""
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                data = f.read()
-            fields = data[data.rindex(b")") + 2:].split()
-            uid = os.stat(f"/proc/{name}").st_uid
-            table[int(name)] = (int(fields[1]), fields[0].decode(), uid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
-
-
-def _descendants(table, root):
-    children = {}
-    for pid, (ppid, _, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 def kill_all(pidns):
     """Kill every process of the sandbox but this one, and reap them. We are
     the subreaper, so nothing a student starts (setsid, double fork) leaves
@@ -471,11 +443,11 @@ def kill_all(pidns):
                 os.kill(-1, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        table = _proc_table()
+        table = proc_table()
         if pidns:  # all of it is ours but the namespace's init
             victims = set(table) - {1, me}
         else:
-            victims = set(_descendants(table, me))
+            victims = set(descendants(table, me))
         alive = [pid for pid in victims if table.get(pid, (0, "Z"))[1] not in "ZX"]
         for pid in alive:
             try:

@@ -86,6 +86,7 @@ def _stage():
     shutil.copytree(PACKAGE / "checks", dest / "checks",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PACKAGE / "sandbox" / "harness.py", dest / "sandbox" / "harness.py")
+    shutil.copy(PACKAGE / "sandbox" / "procs.py", dest / "sandbox" / "procs.py")
     (dest / "sandbox" / "__init__.py").write_text("")
     for path in [root, *root.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)

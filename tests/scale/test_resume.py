@@ -14,6 +14,7 @@ import pytest
 
 from grader.autograde import autograde
 from grader.course import REPO, default_db_url
+from grader.sandbox.procs import descendants, proc_table
 from grader.record import MARKER, Recorder, read_marker
 
 from ._helpers import ASSIGNMENT, STUDENTS, gradebook_grades, sql_check
@@ -22,23 +23,7 @@ EXTRA = [f"copy{i}" for i in range(4)]   # more work, so that the kill lands mid
 
 
 def _descendants(root):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    out, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        for child in children.get(pid, []):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
+    return set(descendants(proc_table(), root))
 
 
 def _alive(pid):
