@@ -277,12 +277,6 @@ class Recorder:
         return dest / f"{notebook_id}.ipynb"
 
 
-def record(course_dir, assignment, student, notebook_path, result, db_url):
-    """Record one submission with a gradebook connection of its own"""
-    with Recorder(course_dir, assignment, db_url) as rec:
-        return rec.record(student, notebook_path, result)
-
-
 def _base_notebook(path, assignment, result):
     """The submission, or for an unreadable file the released notebook, so
     that the autograded copy and the feedback still say what happened"""
