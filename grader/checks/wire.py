@@ -1,10 +1,13 @@
-"""Calls and outcomes as plain data: JSON plus raw .npy arrays
+"""Calls and outcomes as plain data: JSON plus raw array buffers
 
-This is all that crosses between the grader and the sandbox. Decoding never
-unpickles: arrays are read with `allow_pickle=False`, every field is
-type-checked, and anything unexpected raises `WireError`.
+This is all that crosses between the grader and the sandbox. A tensor is a
+JSON header (dtype, shape) and a blob holding its elements in C order, in
+the machine's byte order (both ends run on the same machine); bfloat16,
+which numpy lacks, travels as float32. Decoding never unpickles: a blob is
+read as numbers of the header's dtype and must hold exactly the header's
+shape; every field is type-checked, and anything unexpected raises
+`WireError`.
 """
-import io
 import json
 import struct
 
@@ -13,8 +16,11 @@ import torch
 
 from grader.checks.calls import Call, Outcome
 
-DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "int16",
-          "int32", "int64", "uint8", "bool", "complex64", "complex128"}
+# the dtypes a tensor may have, and the numpy type its blob is read as
+DTYPES = {"float16": np.float16, "bfloat16": np.float32, "float32": np.float32,
+          "float64": np.float64, "int8": np.int8, "int16": np.int16, "int32": np.int32,
+          "int64": np.int64, "uint8": np.uint8, "bool": np.bool_,
+          "complex64": np.complex64, "complex128": np.complex128}
 MAX_BLOB = 64 << 20
 
 
@@ -27,26 +33,30 @@ class WireError(ValueError):
 def _put_tensor(t, blobs):
     t = t.detach().to("cpu")
     dtype = str(t.dtype).replace("torch.", "")
-    arr = (t.float() if t.dtype == torch.bfloat16 else t).contiguous().numpy()
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    blobs.append(buf.getvalue())
+    arr = (t.float() if t.dtype == torch.bfloat16 else t.resolve_conj().resolve_neg()).contiguous().numpy()
+    blobs.append(arr.tobytes())
     return {"t": "tensor", "dtype": dtype, "shape": list(t.shape), "blob": len(blobs) - 1}
 
 
 def _get_tensor(d, blobs):
     dtype, shape, i = d.get("dtype"), d.get("shape"), d.get("blob")
-    if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(i, int) \
-            or not 0 <= i < len(blobs):
+    if dtype not in DTYPES or not isinstance(shape, list) or type(i) is not int \
+            or not 0 <= i < len(blobs) or len(shape) > 16 \
+            or not all(type(n) is int and 0 <= n <= MAX_BLOB for n in shape):
         raise WireError(f"bad tensor header {d!r:.200}")
-    try:
-        arr = np.load(io.BytesIO(blobs[i]), allow_pickle=False)
-    except Exception as exc:
-        raise WireError(f"unreadable array: {exc}") from None
-    if list(arr.shape) != shape:
-        raise WireError("array shape does not match its header")
-    t = torch.from_numpy(np.array(arr, copy=True))
-    return t.to(getattr(torch, dtype))
+    kind = np.dtype(DTYPES[dtype])
+    blob = blobs[i]
+    count = 1
+    for n in shape:
+        count *= n
+    if count * kind.itemsize != len(blob):
+        raise WireError(f"an array of {len(blob)} bytes cannot hold {dtype} of shape {shape}")
+    if dtype == "bool":  # any byte but 0 is True, as a bool must be 0 or 1
+        arr = np.frombuffer(blob, dtype=np.uint8).reshape(shape) != 0
+    else:
+        arr = np.frombuffer(blob, dtype=kind).reshape(shape)
+    t = torch.from_numpy(arr.copy())
+    return t.to(torch.bfloat16) if dtype == "bfloat16" else t
 
 
 def put(value, blobs):

@@ -101,6 +101,92 @@ def test_patched_serialisation_cannot_hide_an_in_place_change(sandbox, baseline,
     harms_nobody()
 
 
+SHADOW_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''
+    # a name torch.Tensor's own dict never had: added, it shadows the C
+    # method that the grader's encoder calls on the inputs after the call
+    real_contiguous = torch._C.TensorBase.contiguous
+
+    def lying_contiguous(self, *a, **k):
+        return kept.clone() if self.shape == kept.shape else real_contiguous(self, *a, **k)
+    torch.Tensor.contiguous = lying_contiguous
+    return Y''')
+
+
+def test_an_added_class_attribute_cannot_hide_an_in_place_change(sandbox, baseline,
+                                                                   harms_nobody):
+    """A pool2d that changes X, then adds `contiguous` to torch.Tensor (a
+    name its dict never had, shadowing the C method the encoder uses) to
+    show the old X. Restoring only the names that existed would miss it:
+    is the change still found?"""
+    result = grade(sandbox, notebook({"pool2d": SHADOW_FORGER}))
+    reference = baseline({"pool2d": IN_PLACE_POOL2D})
+    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
+    gains_nothing(result, reference, "pool2d")
+    harms_nobody()
+
+
+TOP_LEVEL_SERIAL_FORGER = RIGHT_POOL2D + '''
+
+
+from grader.checks import wire as _wire
+_real_put_tensor = _wire._put_tensor
+_kept = {}
+
+
+def _lying_put(t, blobs):
+    return _real_put_tensor(_kept.get(tuple(t.shape), t), blobs)
+
+
+_wire._put_tensor = _lying_put  # patched once, in a cell, before any call
+
+
+def pool2d(X, pool_size, mode='max'):
+    _kept[tuple(X.shape)] = X.detach().clone()
+    Y = _pool2d_right(X, pool_size, mode)
+    with torch.no_grad():
+        X.mul_(-1).add_(7)
+    return Y
+'''
+
+
+def test_encoder_patched_by_a_cell_cannot_hide_an_in_place_change(sandbox, baseline,
+                                                                   harms_nobody):
+    """The grader's encoder patched at the top level of the notebook, before
+    any call is made (so the process that runs the calls starts with it
+    patched): is the in-place change still found?"""
+    result = grade(sandbox, notebook({"pool2d": TOP_LEVEL_SERIAL_FORGER}))
+    reference = baseline({"pool2d": IN_PLACE_POOL2D})
+    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
+    gains_nothing(result, reference, "pool2d")
+    harms_nobody()
+
+
+HIDDEN_MAX_POOL = '''
+def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+    pool = getattr(F, "max_" + "pool2d")  # no name for the source check to read
+    return pool(X, pool_size, stride, padding)
+'''
+SORTED_SHADOW = '''
+from grader.checks import calls as _calls
+_calls.sorted = lambda ops, *a, **k: ["convolution"]  # run_call sorts the traced ops
+'''
+
+
+def test_a_global_that_shadows_a_builtin_cannot_forge_the_trace(sandbox, baseline,
+                                                                harms_nobody):
+    """max_pool_as_conv calling F.max_pool2d under a name built at run time,
+    and a cell that adds `sorted` to the module that records the traced ops
+    (a global shadows the builtin), so that they read as one convolution:
+    does it get the `structure` points?"""
+    result = grade(sandbox, notebook({"max_pool_as_conv": HIDDEN_MAX_POOL},
+                                     after=[SORTED_SHADOW]))
+    reference = baseline({"max_pool_as_conv": HIDDEN_MAX_POOL})
+    assert not reference["verdicts"]["max_pool_as_conv-structure"]["passed"]
+    assert not result["verdicts"]["max_pool_as_conv-structure"]["passed"]
+    gains_nothing(result, reference, "max_pool_as_conv")
+    harms_nobody()
+
+
 TRACE_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''    import sys
 
     def tracer(frame, event, arg):

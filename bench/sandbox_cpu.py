@@ -1,0 +1,83 @@
+"""CPU of grading one notebook, split between the sandbox and the grader
+
+    .venv/bin/python bench/sandbox_cpu.py [--n 20] [--notebook PATH]
+
+Starts one sandbox, grades the same correct pooling notebook N times after
+one warm-up run, and prints the CPU seconds per submission spent in the
+sandbox's processes (zygote, S, C: user and system, from the rusage of the
+reaped process tree) and in this process (encoding calls, decoding and
+judging outcomes). A profile of where grading time goes, for one worker.
+"""
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=20)
+    p.add_argument("--notebook", default=None, help="default: a correct pooling notebook")
+    args = p.parse_args(argv)
+
+    import nbformat
+
+    from grader.course import EXERCISES
+    from grader.grade import grade_notebook
+    from grader.sample import correct_cells
+    from grader.sandbox.launcher import Sandbox
+    if args.notebook:
+        nb = nbformat.read(args.notebook, as_version=4)
+    else:
+        nb = nbformat.read(EXERCISES / "pooling" / "pooling.ipynb", as_version=4)
+        correct = correct_cells("pooling")
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in correct:
+                cell.source = correct[gid]
+    with Sandbox() as sandbox:
+        first = grade_notebook(nb, "pooling", sandbox)  # warm: plan, sandbox start
+        got = sum(v["points"] for v in first["verdicts"].values())
+        self0 = resource.getrusage(resource.RUSAGE_SELF)
+        tree0 = tree_cpu(sandbox.proc.pid)
+        t0 = time.monotonic()
+        for _ in range(args.n):
+            grade_notebook(nb, "pooling", sandbox)
+        wall = time.monotonic() - t0
+        self1 = resource.getrusage(resource.RUSAGE_SELF)
+        tree1 = tree_cpu(sandbox.proc.pid)
+
+    n = args.n
+    print(f"points per run       {got}")
+    print(f"wall                 {wall / n:.3f} s per submission")
+    print(f"grader process       {(self1.ru_utime - self0.ru_utime) / n:.3f} user "
+          f"{(self1.ru_stime - self0.ru_stime) / n:.3f} sys  (CPU s per submission)")
+    print(f"sandbox tree         {(tree1[0] - tree0[0]) / n:.3f} user "
+          f"{(tree1[1] - tree0[1]) / n:.3f} sys  (CPU s per submission)")
+
+
+def tree_cpu(root):
+    """(user, system) CPU seconds of root and every process below it, with
+    the children they have already reaped"""
+    from grader.sandbox.procs import descendants, proc_table
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0
+    for pid in [root] + descendants(proc_table(), root):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(b")") + 2:].split()
+        user += int(fields[11]) + int(fields[13])
+        system += int(fields[12]) + int(fields[14])
+    return user / tick, system / tick
+
+
+if __name__ == "__main__":
+    main()
