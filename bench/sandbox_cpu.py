@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/sandbox_cpu.py [--n 20] [--notebook PATH]
 
-Starts one sandbox, grades the same correct pooling notebook N times after
-one warm-up run, and prints the CPU seconds per submission spent in the
-sandbox's processes (zygote, S, C: user and system, from the rusage of the
-reaped process tree) and in this process (encoding calls, decoding and
-judging outcomes). A profile of where grading time goes, for one worker.
+Starts one sandbox, grades the same notebook (default: a correct pooling
+submission) once to warm up and then N times, and prints per submission the
+wall time and the CPU seconds spent in the sandbox's processes (zygote, S
+and the C processes S has reaped: user and system, from /proc) and in this
+process (encoding the calls, decoding and judging the outcomes). One worker,
+no gradebook: where the grading itself goes, without the recording.
 """
 import argparse
 import os

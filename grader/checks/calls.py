@@ -91,6 +91,12 @@ class Outcome:
 class _OpRecorder(TorchDispatchMode):
     """Records the aten ops a call runs, below autograd and every wrapper"""
 
+    @classmethod
+    def _should_skip_dynamo(cls):
+        # not wrapped in torch._dynamo.disable: nothing here is compiled, and
+        # importing torch._dynamo costs every grading process over a second
+        return False
+
     def __init__(self):
         super().__init__()
         self.ops = set()
