@@ -273,6 +273,23 @@ _preload_plan()
 
 # --- running the jobs ----------------------------------------------------------
 
+def start_forkserver(assignment, seed):
+    """Start the forkserver that LocalPool's workers fork from, if it is not
+    running yet: it imports torch, the grader and nbformat and builds the
+    plan in the background while this process goes on (the gradebook, the
+    list of submissions). Returns the multiprocessing context."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["grader.autograde", "torch", "grader.grade",
+                                "grader.sandbox.launcher", "grader.plan"])
+    os.environ[_PRELOAD_ENV] = f"{assignment}:{seed}"
+    try:
+        from multiprocessing import forkserver
+        forkserver.ensure_running()   # the server starts with the variable set
+    finally:
+        os.environ.pop(_PRELOAD_ENV, None)
+    return ctx
+
+
 class LocalPool:
     """Worker processes on this machine, forked from a forkserver that has
     imported torch, the grader and nbformat and built the plan, so that a
@@ -290,15 +307,7 @@ class LocalPool:
         self.futures = {}
 
     def start(self):
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["grader.autograde", "torch", "grader.grade",
-                                    "grader.sandbox.launcher", "grader.plan"])
-        os.environ[_PRELOAD_ENV] = f"{self.assignment}:{self.seed}"
-        try:
-            from multiprocessing import forkserver
-            forkserver.ensure_running()   # the server starts with the variable set
-        finally:
-            os.environ.pop(_PRELOAD_ENV, None)
+        ctx = start_forkserver(self.assignment, self.seed)
         self.pool = cf.ProcessPoolExecutor(
             self.workers, mp_context=ctx, initializer=_worker_init,
             initargs=(self.assignment, self.seed, self.limits, self.isolate))
@@ -451,6 +460,8 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
     db_url = db_url or default_db_url(course_dir)
     fingerprint = checks_fingerprint(assignment)
     summary = Summary(assignment)
+    if not scheduler and (workers or os.cpu_count() or 1) > 1:
+        start_forkserver(assignment, seed)  # warming up while the gradebook is read
     from grader.record import read_marker
     recorded = set() if force else _recorded_students(db_url, assignment)
     jobs, cached = [], []
