@@ -9,6 +9,7 @@ student code cannot reach.
 import re
 import time
 import warnings
+from functools import lru_cache
 
 import nbformat
 import torch
@@ -80,6 +81,17 @@ def read_notebook(path):
     return nb
 
 
+@lru_cache(maxsize=8)
+def encoded_jobs(assignment, seed, devices):
+    """The plan's calls as the sandbox is sent them, encoded once per worker
+    (the same for every submission; only read afterwards)"""
+    plan = trials(assignment, seed, devices)
+    blobs = []
+    jobs = [{"function": s.name, "calls": [wire.put_call(c, blobs) for c, _ in plan[s.name]]}
+            for s in functions_of(assignment)]
+    return jobs, blobs
+
+
 def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu",)):
     """Grade one notebook (an nbformat node); return plain data"""
     start = time.monotonic()
@@ -93,9 +105,7 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
         return {"verdicts": failed_verdicts(assignment, reason), "cells": {},
                 "problems": [reason], "output": {"text": "", "total_bytes": 0},
                 "devices": list(devices), "seconds": round(time.monotonic() - start, 3)}
-    blobs = []
-    jobs = [{"function": s.name, "calls": [wire.put_call(c, blobs) for c, _ in plan[s.name]]}
-            for s in specs]
+    jobs, blobs = encoded_jobs(assignment, seed, tuple(devices))
     request = {"op": "submission", "cells": cells, "jobs": jobs,
                "limits": sandbox.limits.for_harness(memory=not sandbox.cuda)}
     got = {s.name: [None] * len(plan[s.name]) for s in specs}
