@@ -162,10 +162,27 @@ class _BatchSession(Session):
 
 class _Borrowed:
     """Stands in for `Gradebook(db_url)` inside nbgrader's preprocessors:
-    hands them the recorder's open gradebook and does not close it"""
+    hands them the recorder's open gradebook and does not close it. The
+    assignment's source and graded cells, which OverwriteCells looks up
+    for every cell of every submission and which do not change during a
+    run, are looked up once per run and handed out as read-only copies."""
 
     def __init__(self, gb):
         self.gb = gb
+        self.cells = {}
+
+    def _cell(self, kind, find, fields, *key):
+        if (kind, *key) not in self.cells:  # MissingEntry is raised, never kept
+            self.cells[(kind, *key)] = _CellCopy(find(*key), fields)
+        return self.cells[(kind, *key)]
+
+    def find_source_cell(self, name, notebook, assignment):
+        return self._cell("source", self.gb.find_source_cell, _SOURCE_FIELDS,
+                          name, notebook, assignment)
+
+    def find_graded_cell(self, name, notebook, assignment):
+        return self._cell("graded", self.gb.find_graded_cell, ("name", "max_score"),
+                          name, notebook, assignment)
 
     def __call__(self, *args, **kwargs):
         return self
@@ -180,18 +197,32 @@ class _Borrowed:
         return getattr(self.gb, name)
 
 
+_SOURCE_FIELDS = ("name", "cell_type", "locked", "checksum", "source")
+
+
+class _CellCopy:
+    """The columns of a gradebook cell, read once; setting any is an error"""
+
+    def __init__(self, row, fields):
+        for name in fields:
+            object.__setattr__(self, name, getattr(row, name))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{name}: a copy of a source cell is read-only")
+
+
 _PREPROCESSOR_MODULES = ("nbgrader.preprocessors.overwritecells",
                          "nbgrader.preprocessors.saveautogrades",
                          "nbgrader.preprocessors.latesubmissions")
 
 
 @contextlib.contextmanager
-def _lend(gb):
-    """Let nbgrader's preprocessors use `gb` instead of opening their own"""
+def _lend(borrowed):
+    """Let nbgrader's preprocessors use the recorder's gradebook
+    (`borrowed`, a _Borrowed) instead of opening their own"""
     import importlib
     mods = [importlib.import_module(m) for m in _PREPROCESSOR_MODULES]
     saved = [m.Gradebook for m in mods]
-    borrowed = _Borrowed(gb)
     for m in mods:
         m.Gradebook = borrowed
     try:
@@ -213,6 +244,7 @@ class Recorder:
         self.gb.db.remove()
         self.gb.db = scoped_session(sessionmaker(class_=_BatchSession, autoflush=True,
                                                  bind=self.gb.engine))
+        self.borrowed = _Borrowed(self.gb)
 
     def close(self):
         if self.gb is not None:
@@ -252,7 +284,7 @@ class Recorder:
         submitted_dir = Path(notebook_path).parent
         timestamp = _timestamp(submitted_dir)
         nb = _base_notebook(notebook_path, assignment, result)
-        with self.transaction() as gb, _lend(gb):
+        with self.transaction() as gb, _lend(self.borrowed):
             gb.update_or_create_student(student)
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
             for pp in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
