@@ -10,7 +10,6 @@ process (encoding the calls, decoding and judging the outcomes). One worker,
 no gradebook: where the grading itself goes, without the recording.
 """
 import argparse
-import os
 import resource
 import sys
 import time
@@ -32,6 +31,7 @@ def main(argv=None):
     from grader.grade import grade_notebook
     from grader.sample import correct_cells
     from grader.sandbox.launcher import Sandbox
+    from grader.sandbox.procs import tree_cpu
     if args.notebook:
         nb = nbformat.read(args.notebook, as_version=4)
     else:
@@ -60,24 +60,6 @@ def main(argv=None):
           f"{(self1.ru_stime - self0.ru_stime) / n:.3f} sys  (CPU s per submission)")
     print(f"sandbox tree         {(tree1[0] - tree0[0]) / n:.3f} user "
           f"{(tree1[1] - tree0[1]) / n:.3f} sys  (CPU s per submission)")
-
-
-def tree_cpu(root):
-    """(user, system) CPU seconds of root and every process below it, with
-    the children they have already reaped"""
-    from grader.sandbox.procs import descendants, proc_table
-    tick = os.sysconf("SC_CLK_TCK")
-    user = system = 0
-    for pid in [root] + descendants(proc_table(), root):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rindex(b")") + 2:].split()
-        user += int(fields[11]) + int(fields[13])
-        system += int(fields[12]) + int(fields[14])
-    return user / tick, system / tick
 
 
 if __name__ == "__main__":

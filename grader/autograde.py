@@ -135,27 +135,10 @@ def grade_bytes(data, name, assignment, seed, limits=None, isolate=None):
     return result
 
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
 def _tree_cpu(pid):
-    """CPU seconds used by a process and its descendants, those still running
-    and those reaped (Linux /proc; 0.0 elsewhere)"""
-    total, todo, seen = 0.0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15]) / _TICK
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+    """CPU seconds used by a process and its descendants (see procs.tree_cpu)"""
+    from grader.sandbox.procs import tree_cpu
+    return sum(tree_cpu(pid))
 
 
 def _parse(data, name):

@@ -1,7 +1,9 @@
 """The process tree, read from /proc: used by the sandbox's watchdog to kill
-what a student left behind, and by tests and benchmarks to find or measure a
-run's processes"""
+what a student left behind, by the grader to measure a sandbox's CPU, and by
+tests and benchmarks to find or measure a run's processes"""
 import os
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def proc_table():
@@ -32,3 +34,25 @@ def descendants(table, root):
             out.append(child)
             todo.append(child)
     return out
+
+
+def tree_cpu(pid):
+    """(user, system) CPU seconds of a process and its descendants, those
+    still running and those they have reaped (Linux /proc; zeros elsewhere)"""
+    user = system = 0
+    todo, seen = [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            user += int(fields[11]) + int(fields[13])     # utime + cutime
+            system += int(fields[12]) + int(fields[14])   # stime + cstime
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return user / _TICK, system / _TICK
