@@ -209,9 +209,6 @@ def close_sandboxes():
             pass
 
 
-_close_sandbox = close_sandboxes   # the old name
-
-
 def warm(assignment, seed, limits=None, isolate=None, sandbox=True):
     """Worker start-up, paid once per worker: torch, the plan, the sandbox"""
     import torch
@@ -379,15 +376,6 @@ def _runner(jobs, assignment, seed, limits, workers, scheduler, isolate):
     if workers == 1:
         return SerialRun(jobs, assignment, seed, limits, isolate)
     return LocalPool(jobs, assignment, seed, limits, workers, isolate)
-
-
-def _run(jobs, assignment, seed, limits, workers, scheduler, isolate):
-    """Yield (job, result or exception) as each finishes"""
-    runner = _runner(jobs, assignment, seed, limits, workers, scheduler, isolate).start()
-    try:
-        yield from runner.results()
-    finally:
-        runner.close()
 
 
 # --- the driver --------------------------------------------------------------

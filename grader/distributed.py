@@ -98,16 +98,3 @@ class DaskGrading:
             if self.own_client:
                 self.client.close()
             self.client = None
-
-
-def run_on_dask(jobs, assignment, seed, limits, scheduler, isolate):
-    """Yield (job, result or exception) as each grading task completes
-
-    scheduler: a scheduler address ("tcp://10.0.0.5:8786"), a Client or a
-    cluster object (LocalCluster, KubeCluster, SLURMCluster)
-    """
-    run = DaskGrading(jobs, assignment, seed, limits, scheduler, isolate).start()
-    try:
-        yield from run.results()
-    finally:
-        run.close()
