@@ -40,7 +40,7 @@ def _skip_slow_optional_imports():
 
 _skip_slow_optional_imports()
 
-from grader.course import REPO, default_db_url, submissions  # noqa: E402
+from grader.course import DEFAULT_SEED, REPO, default_db_url, submissions  # noqa: E402
 from grader.progress import Progress  # noqa: E402
 
 _PRELOAD_ENV = "GRADER_PRELOAD_PLAN"
@@ -76,21 +76,6 @@ def checks_fingerprint(assignment):
     for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
-
-
-def default_seed():
-    """grader.plan.DEFAULT_SEED, without importing torch into this process
-    (the recording process never needs it: 2 s of start-up saved)"""
-    if "grader.plan" in sys.modules:
-        return sys.modules["grader.plan"].DEFAULT_SEED
-    import ast
-    tree = ast.parse((REPO / "grader" / "plan.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DEFAULT_SEED"
-                                                for t in node.targets):
-            return ast.literal_eval(node.value)
-    from grader.plan import DEFAULT_SEED
-    return DEFAULT_SEED
 
 
 def _key(path, fingerprint, seed):
@@ -427,7 +412,7 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
     out = out or sys.stderr
     start = time.monotonic()
     course_dir = Path(course_dir).resolve()
-    seed = default_seed() if seed is None else seed
+    seed = DEFAULT_SEED if seed is None else seed
     db_url = db_url or default_db_url(course_dir)
     fingerprint = checks_fingerprint(assignment)
     summary = Summary(assignment)

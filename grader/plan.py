@@ -8,9 +8,8 @@ from grader import cases
 from grader.checks.calls import run_call
 from grader.checks.devices import on_devices
 from grader.checks.specs import functions_of
+from grader.course import DEFAULT_SEED
 from grader.reference import REFERENCES
-
-DEFAULT_SEED = 20261122
 
 
 def expect(call):

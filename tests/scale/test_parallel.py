@@ -43,7 +43,8 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
     graded by its workers from the notebooks' bytes alone, with only this
     process writing the gradebook?"""
     distributed = pytest.importorskip("distributed")
-    from grader.autograde import checks_fingerprint, default_seed
+    from grader.autograde import checks_fingerprint
+    from grader.course import DEFAULT_SEED
     from grader.distributed import grade_task
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None, silence_logs=40) as cluster, \
@@ -54,7 +55,7 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
         # a task gets content, never a path: a notebook that is on no disk
         data = (Path(course) / "submitted" / "claude" / ASSIGNMENT /
                 f"{ASSIGNMENT}.ipynb").read_bytes()
-        args = ("pooling.ipynb", ASSIGNMENT, default_seed(), {}, None)
+        args = ("pooling.ipynb", ASSIGNMENT, DEFAULT_SEED, {}, None)
         alone = client.submit(grade_task, data, *args, checks_fingerprint(ASSIGNMENT),
                               pure=False).result()
         with pytest.raises(RuntimeError, match="other checks"):
