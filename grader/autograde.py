@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -89,21 +88,20 @@ def _key(path, fingerprint, seed):
 def grade_file(path, assignment, seed, limits=None, isolate=None):
     """Grade one submitted notebook file; plain data out. Runs in a worker,
     which keeps one sandbox warm across calls."""
-    return grade_bytes(Path(path).read_bytes(), Path(path).name, assignment, seed,
-                       limits, isolate)
+    return grade_bytes(Path(path).read_bytes(), assignment, seed, limits, isolate)
 
 
-def grade_bytes(data, name, assignment, seed, limits=None, isolate=None):
+def grade_bytes(data, assignment, seed, limits=None, isolate=None):
     """Grade one submitted notebook given as its bytes (what a Dask worker
     gets: it need not share a file system with the grader); plain data out"""
     import torch
 
     from grader.checks.devices import available
-    from grader.grade import failed_verdicts, grade_notebook
+    from grader.grade import failed_verdicts, grade_notebook, parse_notebook
     torch.set_num_threads(1)
     start = time.monotonic()
     try:
-        nb = _parse(data, name)
+        nb = parse_notebook(data)
     except ValueError as exc:
         return {"verdicts": failed_verdicts(assignment, f"Your notebook could not be read: {exc}"),
                 "cells": {}, "problems": [str(exc)], "output": {"text": "", "total_bytes": 0},
@@ -124,15 +122,6 @@ def _tree_cpu(pid):
     """CPU seconds used by a process and its descendants (see procs.tree_cpu)"""
     from grader.sandbox.procs import tree_cpu
     return sum(tree_cpu(pid))
-
-
-def _parse(data, name):
-    """grader.grade.read_notebook on bytes (same checks, same messages)"""
-    from grader.grade import read_notebook
-    with tempfile.TemporaryDirectory(prefix="grader-nb-") as tmp:
-        path = Path(tmp) / (Path(name).name or "submission.ipynb")
-        path.write_bytes(data)
-        return read_notebook(path)
 
 
 def worker_sandbox(limits=None, isolate=None):

@@ -15,7 +15,7 @@ from pathlib import Path
 PLUGIN_NAME = "grader-sandboxes"
 
 
-def grade_task(data, name, assignment, seed, limits, isolate, fingerprint):
+def grade_task(data, assignment, seed, limits, isolate, fingerprint):
     """Runs on a Dask worker: grade one notebook given as bytes"""
     from grader.autograde import checks_fingerprint, grade_bytes
     mine = checks_fingerprint(assignment)
@@ -23,7 +23,7 @@ def grade_task(data, name, assignment, seed, limits, isolate, fingerprint):
         raise RuntimeError(
             f"worker {socket.gethostname()} has other checks than the client "
             f"({mine} != {fingerprint}): install the same version of the grader there")
-    return grade_bytes(data, name, assignment, seed, limits, isolate)
+    return grade_bytes(data, assignment, seed, limits, isolate)
 
 
 def _plugin():
@@ -72,7 +72,7 @@ class DaskGrading:
         for job in self.jobs:
             data = Path(job.path).read_bytes()
             fut = self.client.submit(
-                grade_task, data, Path(job.path).name, self.assignment, self.seed,
+                grade_task, data, self.assignment, self.seed,
                 self.limits, self.isolate, fingerprint,
                 key=f"grade-{self.assignment}-{job.student}-{Path(job.path).stem}-{job.key}",
                 pure=False, retries=self.retries)

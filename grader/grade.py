@@ -10,6 +10,7 @@ import re
 import time
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import nbformat
 import torch
@@ -61,14 +62,27 @@ def _text(source):
 
 
 def read_notebook(path):
-    """Parse a submission; raise ValueError with a reason when it is not one"""
+    """Parse a submission file; raise ValueError with a reason when it is not one"""
     try:
-        with open(path, encoding="utf-8") as f, warnings.catch_warnings():
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(_unreadable(exc)) from None
+    return parse_notebook(data)
+
+
+def _unreadable(exc):
+    return f"the file is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def parse_notebook(data):
+    """Parse a submission given as its bytes (what a Dask worker is sent);
+    raise ValueError with a reason when it is not a notebook"""
+    try:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat's complaints are not the grader's
-            nb = nbformat.read(f, **READ_OPTS)
+            nb = nbformat.reads(data.decode("utf-8"), **READ_OPTS)
     except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"the file is not a readable notebook ({type(exc).__name__}: "
-                         f"{str(exc)[:200]})") from None
+        raise ValueError(_unreadable(exc)) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for i, cell in enumerate(nb["cells"]):

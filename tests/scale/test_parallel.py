@@ -55,7 +55,7 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
         # a task gets content, never a path: a notebook that is on no disk
         data = (Path(course) / "submitted" / "claude" / ASSIGNMENT /
                 f"{ASSIGNMENT}.ipynb").read_bytes()
-        args = ("pooling.ipynb", ASSIGNMENT, DEFAULT_SEED, {}, None)
+        args = (ASSIGNMENT, DEFAULT_SEED, {}, None)
         alone = client.submit(grade_task, data, *args, checks_fingerprint(ASSIGNMENT),
                               pure=False).result()
         with pytest.raises(RuntimeError, match="other checks"):
