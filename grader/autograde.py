@@ -453,10 +453,8 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
         with Recorder(course_dir, assignment, db_url) as recorder:
             def finish(job, result):
                 t, c = time.monotonic(), time.process_time()
-                _finish(recorder, course_dir, assignment, db_url, job, result, summary)
+                score, top = _finish(recorder, course_dir, assignment, job, result, summary)
                 timings.add_record(time.monotonic() - t, time.process_time() - c)
-                score = sum(v["points"] for v in result["verdicts"].values())
-                top = sum(v["max_points"] for v in result["verdicts"].values())
                 progress.step(f"{job.student} {score:g}/{top:g}")
 
             for job, result in cached:
@@ -536,9 +534,10 @@ def _describe(runner):
     return "the Dask cluster"
 
 
-def _finish(recorder, course_dir, assignment, db_url, job, result, summary):
+def _finish(recorder, course_dir, assignment, job, result, summary):
     """Keep the result (a run killed now records it from here next time),
-    record it in one transaction, then mark the submission done"""
+    record it in one transaction, then mark the submission done; the
+    submission's score and the most it could get"""
     from grader.record import write_marker
     saved = _results_path(course_dir, assignment, job.student, job.path)
     saved.parent.mkdir(parents=True, exist_ok=True)
@@ -556,3 +555,4 @@ def _finish(recorder, course_dir, assignment, db_url, job, result, summary):
         summary.unisolated.append(job.student)
     if result.get("problems"):
         summary.failed[job.student] = "; ".join(result["problems"])
+    return score, top
