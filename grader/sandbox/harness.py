@@ -489,13 +489,18 @@ def _function_process(job, fn, events, blobs, restore, separate, _exit):
                 out_blobs += blobs_after
             events.send({"ev": "outcome", "job": job["index"], "call": k, "outcome": body,
                          "after": after}, out_blobs)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
+        _flush_std()
     finally:
         _exit(0)
+
+
+def _flush_std():
+    """What a process printed goes out before it leaves through os._exit"""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _status_text(status):
@@ -928,9 +933,5 @@ if __name__ == "__main__":
     main()
     # nothing is left to write (the protocol is unbuffered): skip the
     # interpreter's teardown of torch, which makes closing a sandbox slow
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
+    _flush_std()
     os._exit(0)
