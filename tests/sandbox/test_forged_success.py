@@ -41,6 +41,17 @@ def test_patched_comparisons_and_builtins_gain_nothing(sandbox, baseline, harms_
     harms_nobody()
 
 
+def in_place_change_is_found(sandbox, baseline, attack):
+    """Grade `attack`, a pool2d that changes its input in place and then
+    tries to hide it: the `unchanged` aspect must fail and the attack gain
+    nothing over the plain in-place pool2d. (result, reference)"""
+    result = grade(sandbox, notebook({"pool2d": attack}))
+    reference = baseline({"pool2d": IN_PLACE_POOL2D})
+    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
+    gains_nothing(result, reference, "pool2d")
+    return result, reference
+
+
 def test_patched_equal_cannot_hide_an_in_place_change(sandbox, baseline, harms_nobody):
     """A pool2d that changes its input in place, and patches torch.equal (the
     comparison the in-sandbox check once used) so that nothing seems to
@@ -48,11 +59,8 @@ def test_patched_equal_cannot_hide_an_in_place_change(sandbox, baseline, harms_n
     patching = IN_PLACE_POOL2D.replace(
         "    return Y", "    torch.equal = lambda *a, **k: True\n"
                        "    torch.Tensor.equal = lambda *a, **k: True\n    return Y")
-    result = grade(sandbox, notebook({"pool2d": patching}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
+    result, reference = in_place_change_is_found(sandbox, baseline, patching)
     assert not reference["verdicts"]["pool2d-unchanged"]["passed"]
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
     others_full(result, "pool2d")
     harms_nobody()
 
@@ -73,10 +81,7 @@ def test_inputs_dressed_as_lying_subclasses_are_still_seen(sandbox, baseline, ha
     """A pool2d that changes X, then turns X into a tensor subclass whose
     __torch_function__ (and an instance attribute `detach`) shows the old
     values: is the in-place change still found?"""
-    result = grade(sandbox, notebook({"pool2d": LIAR_INPUT}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, LIAR_INPUT)
     harms_nobody()
 
 
@@ -94,10 +99,7 @@ def test_patched_serialisation_cannot_hide_an_in_place_change(sandbox, baseline,
                                                                harms_nobody):
     """A pool2d that changes X and patches the grader's own encoder so that
     the inputs are sent back as they were: is the change still found?"""
-    result = grade(sandbox, notebook({"pool2d": SERIAL_FORGER}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, SERIAL_FORGER)
     harms_nobody()
 
 
@@ -118,10 +120,7 @@ def test_an_added_class_attribute_cannot_hide_an_in_place_change(sandbox, baseli
     name its dict never had, shadowing the C method the encoder uses) to
     show the old X. Restoring only the names that existed would miss it:
     is the change still found?"""
-    result = grade(sandbox, notebook({"pool2d": SHADOW_FORGER}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, SHADOW_FORGER)
     harms_nobody()
 
 
@@ -154,10 +153,7 @@ def test_encoder_patched_by_a_cell_cannot_hide_an_in_place_change(sandbox, basel
     """The grader's encoder patched at the top level of the notebook, before
     any call is made (so the process that runs the calls starts with it
     patched): is the in-place change still found?"""
-    result = grade(sandbox, notebook({"pool2d": TOP_LEVEL_SERIAL_FORGER}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, TOP_LEVEL_SERIAL_FORGER)
     harms_nobody()
 
 
@@ -208,10 +204,7 @@ TRACE_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''    import sys
 def test_trace_hook_cannot_rewrite_the_outcome(sandbox, baseline, harms_nobody):
     """A pool2d that installs a trace function on the grader's frames to
     rewrite the outcome as it is returned: does it keep `unchanged`?"""
-    result = grade(sandbox, notebook({"pool2d": TRACE_FORGER}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, TRACE_FORGER)
     harms_nobody()
 
 
@@ -230,10 +223,7 @@ FRAME_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''    import sys
 def test_caller_frames_cannot_rewrite_the_kept_inputs(sandbox, baseline, harms_nobody):
     """A pool2d that walks up the caller's frames and overwrites the copy of
     its inputs taken before the call: does it keep `unchanged`?"""
-    result = grade(sandbox, notebook({"pool2d": FRAME_FORGER}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
-    gains_nothing(result, reference, "pool2d")
+    in_place_change_is_found(sandbox, baseline, FRAME_FORGER)
     harms_nobody()
 
 
