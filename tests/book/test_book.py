@@ -55,7 +55,7 @@ WORKED_OUTPUTS = [
     ("pooling", "indices.dtype, indices.shape == Y.shape",
      "(torch.int64, True)"),
     ("pooling", "log.Tags()['images']", "('max/2x2', 64, 75)"),
-    ("channels", "Y3[:, 1, 1]", "tensor([ 39., -18.])"),
+    ("channels", "Y3[:, 1, 1]", "tensor([24., -8.])"),
     ("channels", "float((a + b) + c), float(a + (b + c))", "(1.0, 0.0)"),
     ("channels", "compose(K1, K2)[0, 0]",
      "tensor([[ 1.,  2.,  0.],\n        [ 3.,  3., -2.],\n"
@@ -93,10 +93,10 @@ RIGHT_STATEMENTS = [
     ("pooling", "Not because it brings back the cost of a convolution"),
     ("pooling", "Its extra cost is a constant factor"),
     ("pooling", "Its gradient is dense"),
-    ("pooling", "*SoftPool* (Stergiou, Poppe and Kalliatakis"),
+    ("pooling", "SoftPool (Stergiou, Poppe and Kalliatakis"),
     ("pooling", r"with $\beta = 1$"),
-    ("pooling", "*log-sum-exp pooling*"),
-    ("pooling", "an int64 tensor of the output's shape"),
+    ("pooling", "log-sum-exp pooling"),
+    ("pooling", "an int64 tensor of the output"),
     ("pooling", "It makes no copies"),
     ("pooling", "a ReLU outputs exactly 0"),
     ("channels", "$c_o c_i k_h k_w$ weights and $c_o$ biases"),
@@ -192,9 +192,10 @@ def test_exercise_links_lead_into_the_chapter(built_book, page):
     page_soup = soup(built_book, f"{page}.html")
     exercises = page_soup.find(id="exercises")
     links = [a["href"] for a in exercises.find_all("a", href=True)
-             if a["href"].startswith("#")]
-    worked = markdown_source(page).split("## Exercises")[1].count(
-        "(worked in this chapter")
+             if a["href"].startswith("#")
+             and "headerlink" not in (a.get("class") or [])]
+    worked = re.sub(r"\s+", " ", markdown_source(page).split(
+        "\n## Exercises\n")[1]).count("(worked in this chapter")
     assert len(links) == worked > 0
     for href in links:
         assert page_soup.find(id=href[1:]), f"{page}.html has no {href}"
