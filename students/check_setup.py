@@ -1,14 +1,19 @@
 """`make check`: can this environment run the course? Says what works and what is missing
 
 Imports what the chapters and the exercise notebooks import, checks that torch is the
-pinned 2.13.0, and loads the published examples of every visible check from this
-checkout's grader/checks/public/. Exits 1 if anything is missing.
+pinned 2.13.0, that the grader.checks imported is this checkout's (or a copy of it,
+as a JupyterHub image installs it), and loads the published examples of every
+visible check. Exits 1 if anything is missing.
 """
 import importlib
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Import as a notebook's kernel does: not from this script's folder, which Python
+# puts first on the path of a script
+if sys.path and Path(sys.path[0] or ".").resolve() == HERE:
+    del sys.path[0]
 TORCH = "2.13.0"
 # what the chapters (course/*.md) and the exercise notebooks import, and JupyterLab's parts
 MODULES = ["torch", "numpy", "matplotlib", "matplotlib_inline", "pandas", "scipy", "PIL",
@@ -33,13 +38,10 @@ def problems():
         from grader.checks import check, public  # noqa: F401 (what the notebooks import)
     except Exception as exc:
         return found + [f"from grader.checks import check failed: {type(exc).__name__}: {exc}"]
-    where = Path(grader.checks.__file__).resolve().parent
-    if where != HERE / "grader" / "checks":
-        found.append(f"grader.checks comes from {where}, not from this checkout "
-                     f"({HERE / 'grader' / 'checks'}): run `make` here again")
-    examples = sorted((HERE / "grader" / "checks" / "public").glob("*.json"))
+    found += _stale(Path(grader.checks.__file__).resolve().parent)
+    examples = sorted(public.FOLDER.glob("*.json"))
     if not examples:
-        found.append("grader/checks/public/ holds no published examples")
+        found.append(f"{public.FOLDER} holds no published examples")
     for path in examples:
         try:
             functions = public.examples(path.stem)
@@ -52,14 +54,31 @@ def problems():
     return found
 
 
+def _stale(where):
+    """The visible checks imported (an editable or a copied install) must be this
+    checkout's, file for file, or they judge against another release's examples"""
+    mine = HERE / "grader" / "checks"
+    if where == mine:
+        return []
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes()
+                for p in root.rglob("*") if p.suffix in (".py", ".json")}
+    if files(where) == files(mine):
+        return []
+    return [f"grader.checks is imported from {where}, which differs from this checkout's "
+            f"{mine}: run `make` here again (or `pip install --no-deps .` in this folder)"]
+
+
 def main():
     found = problems()
     for line in found:
         print(f"PROBLEM: {line}")
     if found:
         return 1
+    checks = Path(sys.modules["grader.checks"].__file__).parent
     print(f"ready: torch {sys.modules['torch'].__version__}, python {sys.version.split()[0]}, "
-          f"checks from {HERE / 'grader' / 'checks'}")
+          f"checks from {checks}")
     return 0
 
 
