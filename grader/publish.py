@@ -33,7 +33,7 @@ from grader.course import REPO
 
 # What students get of this repository: globs relative to its root
 INCLUDE = [
-    "course/*.md", "course/*.png", "course/*.jpg", "course/*.svg",
+    "course/*.md",
     "exercises/*/*",
     "grader/checks/*.py", "grader/checks/public/*.json",
     "vendor/torchvision-shim/pyproject.toml", "vendor/torchvision-shim/torchvision/**/*.py",
@@ -82,8 +82,8 @@ def publish(*, to, source=REPO, say=print):
         say: called with each line of the report (what was written and removed)
 
     Returns a Summary. Raises PublishError, before changing anything, when `to`
-    is or holds the instructors' repository, is a folder `grader publish` did not
-    write, or when the keep-list or a file to publish is wrong.
+    is, holds or lies inside the instructors' repository, is a folder `grader
+    publish` did not write, or when the keep-list or a file to publish is wrong.
     """
     source, to = Path(source).resolve(), Path(to).resolve()
     _refuse_source(source, to)
@@ -211,9 +211,10 @@ def _marker(paths):
 
 
 def _refuse_source(source, to):
-    if to == source or source.is_relative_to(to):
-        raise PublishError(f"{to} is or holds the instructors' repository ({source}): "
-                           f"publish into the students' repository, e.g. a clone of it")
+    if source.is_relative_to(to) or to.is_relative_to(source):
+        raise PublishError(f"{to} is, holds or lies inside the instructors' repository "
+                           f"({source}): publish into the students' repository, a folder "
+                           f"of its own (e.g. ../students)")
     if (to / "solutions").exists():
         raise PublishError(f"{to} holds solutions/: it looks like the instructors' repository, "
                            f"not the students'")
@@ -236,7 +237,8 @@ def _keep_list(to, files):
         if line.startswith("/") or ".." in parts or "." in parts or parts[0] == ".git":
             raise PublishError(f"{path}, line {number}: {line!r} is not a path inside "
                                f"{to} (write it relative to that folder, without ..)")
-        clash = [f for f in files if f == rel or f.startswith(rel + "/")]
+        clash = [f for f in files
+                 if f == rel or f.startswith(rel + "/") or rel.startswith(f + "/")]
         if clash or rel == MARKER:
             raise PublishError(f"{path}, line {number}: {line!r} is published "
                                f"({(clash or [MARKER])[0]}); the keep-list is for paths "

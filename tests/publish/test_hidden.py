@@ -228,3 +228,21 @@ def test_the_wheel_holds_only_the_checks(published, tmp_path):
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     _check_imports(_imports([target], IMPORT_CODE), target)
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)|^```\{(?:image|figure)\}\s+(\S+)", re.M)
+
+
+def test_every_relative_link_of_the_published_text_is_published(published):
+    """Do the chapters', README's and guide's links and images point at published files?
+    (A file left out of the include list would be a broken link for students)"""
+    broken, count = [], 0
+    for path in published.rglob("*.md"):
+        for match in LINK.finditer(path.read_text()):
+            target = (match.group(1) or match.group(2)).split("#")[0]
+            if not target or re.match(r"[a-z]+:", target):
+                continue
+            count += 1
+            if not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(published)} -> {target}")
+    assert count >= 4 and not broken, broken

@@ -158,9 +158,11 @@ def _refused(to, match, whole=True):
 
 
 def test_the_instructors_repository_is_refused(tmp_path):
-    """Is DIR refused when it is this repository, holds it, or holds solutions/?"""
-    _refused(ROOT, "is or holds the instructors' repository", whole=False)
-    _refused(ROOT.parent, "is or holds the instructors' repository", whole=False)
+    """Is DIR refused when it is this repository, holds it, lies inside it, or holds
+    solutions/?"""
+    for to in [ROOT, ROOT.parent, ROOT / "exercises", ROOT / "build" / "students"]:
+        _refused(to, "is, holds or lies inside the instructors' repository", whole=False)
+    assert not (ROOT / "build" / "students").exists()
     other = tmp_path / "other-clone"
     (other / "solutions" / "pooling").mkdir(parents=True)
     (other / "solutions" / "pooling" / "pooling.ipynb").write_text("{}\n")
@@ -188,6 +190,7 @@ def test_a_folder_it_did_not_write_is_refused(tmp_path):
     ("/etc", "is not a path inside"),
     (".git", "is not a path inside"),
     ("README.md", "is published"),
+    ("README.md/notes.txt", "is published"),
     ("exercises", "is published"),
     (MARKER, "is published"),
 ])
