@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from grader.publish import STUDENT_PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +73,7 @@ def test_make_lab_with_an_environment_of_one_s_own_installs_nothing(students_clo
     assert len(lines) == 1 and lines[0].startswith("/opt/env/bin/jupyter lab --config="), lines
 
 
+@pytest.mark.slow
 def test_make_check_in_a_fresh_clone(students_clone):
     """Does `make check` import everything the course uses, load every published
     example, and import the checks from the clone?"""
@@ -83,9 +86,11 @@ def test_make_check_in_a_fresh_clone(students_clone):
     assert "PROBLEM" not in out
 
 
+@pytest.mark.slow
 def test_make_check_says_what_is_broken(students_clone, tmp_path):
     """A damaged published example, and checks imported from elsewhere: both named, exit 1"""
-    copy = shutil.copytree(students_clone, tmp_path / "course", ignore=shutil.ignore_patterns(".git"))
+    copy = shutil.copytree(students_clone, tmp_path / "course",
+                           ignore=shutil.ignore_patterns(".git"))
     (copy / "grader" / "checks" / "public" / "pooling.json").write_text('{"format": 1}\n')
     result = _make("check", f"ENV_DIR={ENV_DIR}", cwd=copy)
     assert result.returncode != 0

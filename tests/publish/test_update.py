@@ -218,7 +218,8 @@ def test_links_are_replaced_never_written_through(tmp_path):
     assert (outside / "README.md").read_text() == "not yours\n"
     assert (outside / "pooling.md").read_text() == "not yours either\n"
     assert not (to / "README.md").is_symlink() and not (to / "course").is_symlink()
-    assert (to / "course" / "pooling.md").read_text() == (ROOT / "course" / "pooling.md").read_text()
+    chapter = "course/pooling.md"
+    assert (to / chapter).read_bytes() == (ROOT / chapter).read_bytes()
     assert "course" in summary.removed and "README.md" in summary.written
 
 
