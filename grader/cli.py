@@ -20,6 +20,12 @@ def parser():
     p = sub.add_parser("release", help="solutions/ -> exercises/ (and the published examples)")
     p.add_argument("assignments", nargs="*")
 
+    p = sub.add_parser("publish", help="write the students' repository (chapters, released "
+                                       "notebooks, visible checks) to DIR, or update it")
+    p.add_argument("--to", required=True, metavar="DIR",
+                   help="the students' repository: a new or empty folder, a fresh clone, or "
+                        "one published before")
+
     p = sub.add_parser("autograde", help="grade every submission of an assignment")
     p.add_argument("assignment")
     _course(p)
@@ -77,6 +83,13 @@ def main(argv=None):
         from grader.release import release
         for path in release(args.assignments or None):
             print(f"released {path}")
+    elif args.command == "publish":
+        from grader.publish import PublishError, publish
+        try:
+            publish(to=args.to)
+        except PublishError as exc:
+            print(f"grader publish: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "autograde":
         from grader.autograde import autograde
         limits = {k: v for k, v in (("memory_mb", args.memory_mb),

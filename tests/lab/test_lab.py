@@ -1,12 +1,23 @@
-"""The student's JupyterLab, tested in a real browser (issue 8)
+"""The student's JupyterLab, tested in a real browser (issues 8 and 15)
 
-A JupyterLab server starts the way `make lab` starts it (the repository's
-.jupyter/jupyter_server_config.py), but rooted in a temporary folder holding a
-copy of course/ and of the released exercises/pooling notebook, on a free
-loopback port with a random token and its own runtime/config/data folders, so
-the repository and the user's Jupyter files are never touched. Headless
-Chromium (Debian's /usr/bin/chromium through playwright) then does what a
-student does:
+Every test runs twice, once per root:
+
+* "repository": a JupyterLab server starts the way `make lab` starts it in this
+  repository (its .jupyter/jupyter_server_config.py), but rooted in a temporary
+  folder holding a copy of course/ and of the released exercises/pooling
+  notebook, so the repository is never touched;
+* "published": `grader publish` writes the students' repository, a commit is made
+  there and a fresh `git clone` of it runs `make lab` itself, with
+  `ENV_DIR=<this repository's .venv>` so that the clone's Makefile installs nothing
+  (a fresh .venv takes minutes and 1.5 GB) and puts the clone first on the Python
+  path: the notebooks import the clone's grader.checks, never this repository's.
+  LAB_ENV_DIR=DIR in the environment uses another one, e.g. the .venv that `make lab`
+  made in a real clone of the students' repository.
+
+Both run on a free loopback port with a random token and their own
+runtime/config/data folders, so the user's Jupyter files are never touched.
+Headless Chromium (Debian's /usr/bin/chromium through playwright) then does what
+a student does:
 
 1. sees course/ and exercises/ in the file browser and opens the chapter
    course/pooling.md, which opens as a notebook (jupytext);
@@ -17,14 +28,18 @@ student does:
 3. presses nbgrader's Validate button: the dialog lists the failing cells of
    the unsolved functions and none of pool2d's;
 4. makes pool2d wrong and reruns its check: the message names the call, the
-   expected and the returned tensors.
+   expected and the returned tensors;
+5. asks the kernel where grader.checks comes from, and whether the hidden
+   grader.reference exists (in the published clone it must not).
 
-Screenshots are kept in build/artifacts/lab-*.png, the server's log in
-build/artifacts/lab-server.log and the timings in build/artifacts/lab-timings.json.
+Screenshots are kept in build/artifacts/lab-*.png (lab-published-*.png for the
+clone), the servers' logs in build/artifacts/lab-*server.log and the timings in
+build/artifacts/lab-timings.json.
 """
 import json
 import os
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -35,6 +50,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.publish._students import published_clone
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".jupyter" / "jupyter_server_config.py"
@@ -78,6 +95,7 @@ CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod
                (c.querySelector('.jp-OutputArea') || {}).textContent || ''])"""
 
 TIMINGS = {}
+ROOTS = ["repository", "published"]
 
 
 def _free_port():
@@ -91,38 +109,72 @@ def _get(url, timeout=5):
         return r.status, r.read()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """{base, token, root} of a JupyterLab started like `make lab`, rooted in a temp copy"""
+def _repository_root(tmp, lab_args):
+    """(command, cwd, root, checks, hidden) of `make lab`'s server over a copy of
+    course/ and the pooling exercise of this repository; `checks` is the
+    grader.checks the notebooks must import, `hidden` whether grader.reference
+    must be importable there"""
     if not EXERCISE.is_file():
         pytest.fail(f"{EXERCISE.relative_to(ROOT)} is missing: run `make release`")
-    tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "root"
     shutil.copytree(ROOT / "course", root / "course")
     (root / "exercises" / "pooling").mkdir(parents=True)
     shutil.copy2(EXERCISE, root / "exercises" / "pooling" / "pooling.ipynb")
+    cmd = [sys.executable, "-m", "jupyterlab", f"--config={CONFIG}",
+           f"--ServerApp.root_dir={root}", *lab_args]
+    return cmd, root, root, ROOT / "grader" / "checks" / "__init__.py", True
+
+
+def _published_root(tmp, lab_args):
+    """(command, cwd, root, checks, hidden) of `make lab` in a fresh clone of the
+    published students' repository, using this repository's environment as it is
+    (or LAB_ENV_DIR's)"""
+    t0 = time.monotonic()
+    clone = published_clone(tmp)
+    TIMINGS["published"]["publish, commit, clone (s)"] = round(time.monotonic() - t0, 1)
+    # This repository's .venv holds its editable install of `grader`, whose finder
+    # serves grader.reference & co. to any kernel of that environment, even with the
+    # clone first on the path; a students' environment (LAB_ENV_DIR) has none.
+    # tests/publish/test_hidden.py checks the published tree without that install.
+    students_env = os.environ.get("LAB_ENV_DIR")
+    env_dir = students_env or Path(sys.executable).parent.parent
+    cmd = ["make", "--no-print-directory", "lab", f"ENV_DIR={env_dir}",
+           "LAB_ARGS=" + " ".join(lab_args)]
+    return cmd, clone, clone, clone / "grader" / "checks" / "__init__.py", not students_env
+
+
+@pytest.fixture(scope="module", params=ROOTS)
+def lab(request, tmp_path_factory):
+    """{name, base, token, root, checks, hidden} of a JupyterLab started like `make lab`"""
+    name = request.param
+    TIMINGS[name] = {}
+    tmp = tmp_path_factory.mktemp(f"lab-{name}")
+    port, token = _free_port(), secrets.token_hex(16)
+    lab_args = ["--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                "--ServerApp.open_browser=False", "--ServerApp.allow_root=True"]
+    start = _repository_root if name == "repository" else _published_root
+    cmd, cwd, root, checks, hidden = start(tmp, lab_args)
     env = dict(os.environ,
                JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                JUPYTER_CONFIG_DIR=str(tmp / "config"),   # no user config in the test
                JUPYTER_DATA_DIR=str(tmp / "data"),
                IPYTHONDIR=str(tmp / "ipython"),
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    port, token = _free_port(), secrets.token_hex(16)
+    env.pop("PYTHONPATH", None)
     log = tmp / "server.log"
-    cmd = [sys.executable, "-m", "jupyterlab", f"--config={CONFIG}",
-           f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-           "--ServerApp.allow_root=True"]
     t0 = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # its own process group: `make lab` runs jupyter as a child
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+                pytest.fail(f"{' '.join(cmd[:3])} exited with {proc.returncode}:\n"
+                            f"{log.read_text()[-4000:]}")
             try:
                 if _get(f"{base}/api/status?token={token}")[0] == 200:
                     break
@@ -131,17 +183,19 @@ def lab(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"jupyter lab did not answer in 120 s:\n{log.read_text()[-4000:]}")
             time.sleep(0.5)
-        TIMINGS["server start (s)"] = round(time.monotonic() - t0, 1)
-        yield {"base": base, "token": token, "root": root}
+        TIMINGS[name]["server start (s)"] = round(time.monotonic() - t0, 1)
+        yield {"name": name, "base": base, "token": token, "root": root, "checks": checks,
+               "hidden": hidden}
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(log, ARTIFACTS / "lab-server.log")
+        prefix = "lab" if name == "repository" else f"lab-{name}"
+        shutil.copy2(log, ARTIFACTS / f"{prefix}-server.log")
         (ARTIFACTS / "lab-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
@@ -171,9 +225,10 @@ def _shutdown_kernels(lab):
         urllib.request.urlopen(req, timeout=30).close()
 
 
-def _shot(page, name):
+def _shot(page, lab, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"lab-{name}.png"))
+    prefix = "lab" if lab["name"] == "repository" else f"lab-{lab['name']}"
+    page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}.png"))
 
 
 def _open(browser, lab, path=""):
@@ -222,11 +277,12 @@ def _wait_idle(page, timeout=120_000):
 @pytest.fixture(scope="module")
 def exercise(browser, lab):
     """The exercise notebook with a correct pool2d typed in, after Run All"""
+    timings = TIMINGS[lab["name"]]
     t0 = time.monotonic()
     page = _open(browser, lab, "exercises/pooling/pooling.ipynb")
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
     _wait_idle(page)
-    TIMINGS["open exercise, kernel idle (s)"] = round(time.monotonic() - t0, 1)
+    timings["open exercise, kernel idle (s)"] = round(time.monotonic() - t0, 1)
     _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D)
     page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
     page.click("li.lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
@@ -245,10 +301,10 @@ def exercise(browser, lab):
                   .some(p => p.textContent.includes('*'))""", timeout=60_000, polling=500)
         _wait_idle(page)
     except Exception:
-        _shot(page, "run-all-timeout")
+        _shot(page, lab, "run-all-timeout")
         raise AssertionError("Run All did not reach pool2d_strided's first check; cells:\n"
                              + "\n".join(map(str, _cells(page))))
-    TIMINGS["run all, up to the first failing check (s)"] = round(time.monotonic() - t1, 1)
+    timings["run all, up to the first failing check (s)"] = round(time.monotonic() - t1, 1)
     yield page
     page.close()
 
@@ -258,7 +314,7 @@ def test_file_browser_and_chapter_as_notebook(browser, lab):
     page = _open(browser, lab)
     listing = page.locator(".jp-DirListing-itemName").all_inner_texts()
     assert "course" in listing and "exercises" in listing, listing
-    _shot(page, "files")
+    _shot(page, lab, "files")
     page.locator(".jp-DirListing-item", has_text="course").dblclick()
     page.locator(".jp-DirListing-item", has_text="pooling.md").dblclick()
     panel = page.locator(".jp-NotebookPanel")   # a notebook, not a text editor
@@ -272,12 +328,12 @@ def test_file_browser_and_chapter_as_notebook(browser, lab):
                            timeout=120_000)
     assert page.locator(".jp-Dialog").count() == 0
     page.wait_for_timeout(1000)
-    _shot(page, "chapter")
+    _shot(page, lab, "chapter")
     page.close()
     _shutdown_kernels(lab)
 
 
-def test_visible_checks_in_the_notebook(exercise):
+def test_visible_checks_in_the_notebook(exercise, lab):
     """pool2d's checks print ✔; the unsolved function shows just its CheckFailed line"""
     page = exercise
     cells = {src: (prompt, out) for src, prompt, out in _cells(page)}
@@ -295,10 +351,10 @@ def test_visible_checks_in_the_notebook(exercise):
                  if "check('softmax_pool2d-stability'" in src)
     assert not later.strip("[]: "), later
     _scroll_to(page, "check('pool2d-values'")
-    _shot(page, "checks")
+    _shot(page, lab, "checks")
 
 
-def test_validate_button(exercise):
+def test_validate_button(exercise, lab):
     """nbgrader's Validate runs every cell and lists the failures: none of pool2d's"""
     page = exercise
     button = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
@@ -307,9 +363,9 @@ def test_validate_button(exercise):
     button.click()
     message = page.locator("#validation-message")
     message.wait_for(timeout=240_000)
-    TIMINGS["validate (s)"] = round(time.monotonic() - t0, 1)
+    TIMINGS[lab["name"]]["validate (s)"] = round(time.monotonic() - t0, 1)
     page.wait_for_timeout(500)
-    _shot(page, "validate")
+    _shot(page, lab, "validate")
     dialog = page.locator(".jp-Dialog")
     assert "Validation Results" in dialog.inner_text()
     assert "validation-failed" in message.get_attribute("class")
@@ -325,7 +381,7 @@ def test_validate_button(exercise):
     dialog.wait_for(state="detached")
 
 
-def test_a_wrong_answer_shows_a_counterexample(exercise):
+def test_a_wrong_answer_shows_a_counterexample(exercise, lab):
     """A wrong pool2d: the check names the call and shows expected and got"""
     page = exercise
     _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D_WRONG)
@@ -343,4 +399,34 @@ def test_a_wrong_answer_shows_a_counterexample(exercise):
         assert part in text, (part, text)
     assert "Traceback" not in text
     _scroll_to(page, "def pool2d(X, pool_size, mode='max')")
-    _shot(page, "check-failed")
+    _shot(page, lab, "check-failed")
+
+
+# What the student's kernel imports: the checks of its root, and nothing hidden
+WHERE = """import importlib.util
+import grader.checks
+print('checks:', grader.checks.__file__)
+print('reference:', importlib.util.find_spec('grader.reference') is not None)"""
+
+
+def test_the_kernel_imports_the_checks_of_its_root(exercise, lab):
+    """In the published clone the notebook's grader.checks is the clone's own, and in a
+    students' environment grader.reference does not exist; in this repository both
+    are this repository's"""
+    page = exercise
+    last = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").last
+    last.evaluate("c => c.scrollIntoView({block: 'start'})")
+    last.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")                 # a new code cell below, as a student adds one
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text(WHERE)
+    page.keyboard.press("Shift+Enter")
+    output = _cell(page, "print('checks:'").locator(".jp-OutputArea")
+    page.wait_for_function("o => o.textContent.includes('reference:')",
+                           arg=output.element_handle(), timeout=60_000)
+    _wait_idle(page)
+    text = output.text_content()
+    assert f"checks: {lab['checks']}" in text, text
+    assert f"reference: {lab['hidden']}" in text, text
+    _shot(page, lab, "kernel-imports")
