@@ -29,6 +29,7 @@ import warnings
 from pathlib import Path
 
 from grader.checks import wire
+from grader.sandbox import seccomp
 from grader.sandbox.limits import Limits
 
 PACKAGE = Path(__file__).resolve().parents[1]      # grader/
@@ -75,19 +76,21 @@ def _sweep(parent, prefix, remove):
 
 
 def _stage():
-    """A world-readable copy of what the sandbox may import of ours"""
+    """A world-readable copy of what the sandbox may import of ours: the
+    public checks and the code that runs inside (sandbox/inside, procs)"""
     _sweep(tempfile.gettempdir(), "grader-stage-",
            lambda p: shutil.rmtree(p, ignore_errors=True))
     root = Path(tempfile.mkdtemp(prefix=f"grader-stage-{os.getpid()}-"))
     os.chmod(root, 0o755)
     dest = root / "grader"
-    (dest / "sandbox").mkdir(parents=True)
+    dest.mkdir()
     shutil.copy(PACKAGE / "__init__.py", dest / "__init__.py")
-    shutil.copytree(PACKAGE / "checks", dest / "checks",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(PACKAGE / "sandbox" / "harness.py", dest / "sandbox" / "harness.py")
-    shutil.copy(PACKAGE / "sandbox" / "procs.py", dest / "sandbox" / "procs.py")
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(PACKAGE / "checks", dest / "checks", ignore=skip)
+    (dest / "sandbox").mkdir()
     (dest / "sandbox" / "__init__.py").write_text("")
+    shutil.copy(PACKAGE / "sandbox" / "procs.py", dest / "sandbox" / "procs.py")
+    shutil.copytree(PACKAGE / "sandbox" / "inside", dest / "sandbox" / "inside", ignore=skip)
     for path in [root, *root.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return root
@@ -149,13 +152,16 @@ def _parents(path):
     return [str(Path(*parts[:i])) for i in range(2, len(parts))]
 
 
-CAPS = ("setuid", "setgid", "kill")  # the zygote's, never the student's
+CAPS = ("setuid", "setgid", "kill")  # the watchdog's, never the student's
+MODULE = "grader.sandbox.inside"     # what runs inside: the watchdog
 
 
-def bwrap_command(stage, uid, limits, cuda=False, student_uid=None):
+def bwrap_command(stage, uid, limits, cuda=False, student_uids=None, seccomp_fd=None):
     args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--hostname", "sandbox", "--clearenv"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     made = set()
     for top in ("/usr",):
         args += ["--ro-bind", top, top]
@@ -185,8 +191,8 @@ def bwrap_command(stage, uid, limits, cuda=False, student_uid=None):
         for dev in Path("/dev").glob("nvidia*"):
             args += ["--dev-bind", str(dev), str(dev)]
     env = dict(_env(uid), GRADER_PIDNS="1")
-    if student_uid is not None:
-        env["GRADER_STUDENT_UID"] = str(student_uid)
+    if student_uids is not None:
+        env["GRADER_STUDENT_UIDS"] = f"{student_uids.start}:{len(student_uids)}"
     for key, value in env.items():
         args += ["--setenv", key, value]
     caps = ",".join(f"+{c}" for c in CAPS)
@@ -195,7 +201,7 @@ def bwrap_command(stage, uid, limits, cuda=False, student_uid=None):
     args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
              f"--inh-caps=-all,{caps}", f"--ambient-caps=-all,{caps}",
              f"--bounding-set=-all,{caps}",
-             sys.executable, "-X", "frozen_modules=off", "-m", "grader.sandbox.harness"]
+             sys.executable, "-X", "frozen_modules=off", "-m", MODULE]
     return args
 
 
@@ -210,13 +216,19 @@ def _env(uid):
     return env
 
 
+STUDENTS_PER_SANDBOX = 4096   # student uids a sandbox cycles through
+
+
 def _allocate_uids():
-    """Two fresh uids: the zygote's and the student code's"""
+    """A block of fresh uids: the watchdog's, then one per student graded
+    (reused only after STUDENTS_PER_SANDBOX students, each cleaned away
+    first), picked at random so that sandboxes of other processes seldom
+    meet"""
     while True:
-        zygote = UID_BASE + 2 * random.randrange(2000)
-        if zygote not in _USED_UIDS:
-            _USED_UIDS.add(zygote)
-            return zygote, zygote + 1
+        watchdog = UID_BASE + (STUDENTS_PER_SANDBOX + 1) * random.randrange(400_000)
+        if watchdog not in _USED_UIDS:
+            _USED_UIDS.add(watchdog)
+            return watchdog, range(watchdog + 1, watchdog + 1 + STUDENTS_PER_SANDBOX)
 
 
 class Cgroup:
@@ -327,7 +339,9 @@ class Sandbox:
         self.stage = None
         self.scratch = None
         self.cgroup = None
+        self.seccomp = None
         self.starts = 0
+        self.received = 0   # bytes read from the sandbox for the last submission
         if not self.isolate:
             warnings.warn("bubblewrap is not available (needs root and Debian's "
                           "`bubblewrap`): student code runs with rlimits only, "
@@ -339,11 +353,19 @@ class Sandbox:
 
     def _start(self):
         self.stage = _stage()
-        self.uid, self.student_uid = _allocate_uids()
+        self.uid, self.student_uids = _allocate_uids()
         self.cgroup = Cgroup(self.limits.sandbox_memory_mb, self.limits.processes + 64)
+        fds = []
         if self.isolate:
+            self.seccomp = seccomp.pipe_with_program()
+            if self.seccomp is None:
+                warnings.warn(f"no seccomp filter for {os.uname().machine}: SysV IPC, message "
+                              f"queues and keyrings stay open to student code",
+                              SandboxUnavailable, stacklevel=3)
+            else:
+                fds.append(self.seccomp)
             cmd = bwrap_command(self.stage, self.uid, self.limits, self.cuda,
-                                student_uid=self.student_uid)
+                                student_uids=self.student_uids, seccomp_fd=self.seccomp)
             env = None
             self.scratch = None
         else:
@@ -351,17 +373,30 @@ class Sandbox:
                    lambda p: shutil.rmtree(p, ignore_errors=True))
             self.scratch = tempfile.mkdtemp(prefix=f"grader-scratch-{os.getpid()}-")
             os.chmod(self.scratch, 0o1777)
-            cmd = [sys.executable, "-m", "grader.sandbox.harness"]
+            cmd = [sys.executable, "-m", MODULE]
             env = dict(_env(self.uid), GRADER_SCRATCH=self.scratch,
                        PYTHONPATH=str(self.stage), HOME=self.scratch, TMPDIR=self.scratch,
                        PATH=os.environ.get("PATH", "/usr/bin"))
-            if os.geteuid() == 0:  # we can at least run student code as another uid
-                env["GRADER_STUDENT_UID"] = str(self.student_uid)
-        hello = self._spawn(self.cgroup.wrap(cmd), env)
-        if hello is None and self.cgroup.active:  # the cgroup would not take us: without
-            self.cgroup.close()
-            self.cgroup = Cgroup(0, 0)  # an inactive one
-            hello = self._spawn(cmd, env)
+            if os.geteuid() == 0:  # we can at least run student code as other uids
+                env["GRADER_STUDENT_UIDS"] = \
+                    f"{self.student_uids.start}:{len(self.student_uids)}"
+        try:
+            hello = self._spawn(self.cgroup.wrap(cmd), env, fds)
+            if hello is None and self.cgroup.active:  # the cgroup would not take us
+                self.cgroup.close()
+                self.cgroup = Cgroup(0, 0)  # an inactive one
+                if self.seccomp is not None:  # bwrap read it: make it again
+                    os.close(self.seccomp)
+                    self.seccomp = seccomp.pipe_with_program()
+                    cmd = bwrap_command(self.stage, self.uid, self.limits, self.cuda,
+                                        student_uids=self.student_uids,
+                                        seccomp_fd=self.seccomp)
+                    fds = [self.seccomp]
+                hello = self._spawn(cmd, env, fds)
+        finally:
+            if self.seccomp is not None:
+                os.close(self.seccomp)
+                self.seccomp = None
         if hello is None:
             tail = "".join(self.stderr)[-2000:]
             self.close()
@@ -372,14 +407,14 @@ class Sandbox:
                           "student code could signal the sandbox's watchdog",
                           SandboxUnavailable, stacklevel=3)
 
-    def _spawn(self, cmd, env):
+    def _spawn(self, cmd, env, fds=()):
         """Start the process and its reader threads; its hello, or None"""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env, start_new_session=True,
-                                     cwd="/")
+                                     cwd="/", pass_fds=tuple(fds))
         self.starts += 1
         self.stderr = collections.deque(maxlen=200)
         self.frames = queue.Queue()
@@ -392,7 +427,7 @@ class Sandbox:
             return None
         if not isinstance(hello, tuple) or hello[0].get("ev") != "hello":
             return None
-        return hello
+        return hello[:2]
 
     def _drain_stderr(self, proc):
         while True:
@@ -403,11 +438,18 @@ class Sandbox:
 
     @staticmethod
     def _reader(proc, frames):
-        """One thread per sandbox: frames from its stdout into a queue"""
+        """One thread per sandbox: frames from its stdout into a queue, each
+        with its size in bytes"""
+        def read(n):
+            data = proc.stdout.read(n)
+            size[0] += len(data)
+            return data
+        size = [0]
         try:
             while True:
-                frame = wire.read_frame(proc.stdout.read)
-                frames.put(frame)
+                size[0] = 0
+                frame = wire.read_frame(read)
+                frames.put(frame if frame is None else (*frame, size[0]))
                 if frame is None:
                     return
         except Exception as exc:  # noqa: BLE001
@@ -434,6 +476,7 @@ class Sandbox:
             self.close()
             raise SandboxError(f"the sandbox stopped taking work: {exc}") from None
         events = []
+        self.received = 0
         deadline = time.monotonic() + self.limits.notebook_seconds + 30
         while True:
             try:
@@ -446,10 +489,14 @@ class Sandbox:
                 self.close()
                 raise SandboxError("the sandbox stopped answering" if frame else
                                    "the sandbox exited: " + tail)
-            events.append(frame)
+            header, blobs, size = frame
+            self.received += size
+            events.append((header, blobs))
             if on_event:
-                on_event(frame)
-            if frame[0].get("ev") == "done":
+                on_event((header, blobs))
+            if header.get("ev") == "done":
+                if header.get("restart"):  # it could not clean up: a fresh one next time
+                    self.close()
                 return events
 
     def alive(self):

@@ -1,0 +1,172 @@
+"""After a student: no process, file or kernel object of theirs is left
+
+Trusted code of the watchdog (Z). Processes are killed with Z's CAP_KILL,
+first atomically by uid (a helper that has become the student's uid sends
+kill(-1), which the kernel applies to all their processes at once, so a
+fork storm cannot outrun it), then one by one until none is left. Files
+are removed by a helper running as the student's uid, so that it can
+remove whatever the student made, however locked (the student owns it),
+and nothing else: the grader's own entries belong to another uid and
+survive by ownership, never by name. The removal never recurses and never
+builds a long path: each directory's subdirectories are moved up to the
+top of the writable place, its files unlinked, then it is removed, all
+relative to open directory descriptors, so a tree deeper than Python's
+recursion limit or than PATH_MAX costs nothing special. What is left must
+be exactly what was there when the sandbox started; anything else (or a
+removal that runs past its time) is a failed clean-up, and the watchdog
+then restarts the whole sandbox before the next student.
+"""
+import os
+import signal
+import stat
+import time
+import uuid
+
+from grader.sandbox.inside import privileges
+from grader.sandbox.procs import descendants, proc_table
+
+WIPE_SECONDS = 30
+_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
+
+
+def kill_all(spare, uid=None, pidns=True):
+    """Kill every process of the sandbox but `spare` (our own pid, the
+    template's) and the namespace's init, and reap what is ours to reap.
+    With `uid`, a helper of that uid first kills all of its processes at
+    once. True when none is left."""
+    if uid is not None:
+        privileges.in_child_as(uid, _kill_everything_i_can, timeout=5)
+    me = os.getpid()
+    keep = set(spare) | {me, 1}
+    for _ in range(400):
+        table = proc_table()
+        if pidns:  # everything in our pid namespace is the sandbox's
+            victims = set(table) - keep
+        else:
+            victims = set(descendants(table, me)) - keep
+        alive = [pid for pid in victims if table.get(pid, (0, "Z"))[1] not in "ZX"]
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        reap()
+        if not alive:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _kill_everything_i_can():
+    try:
+        os.kill(-1, signal.SIGKILL)  # every process of this uid, atomically
+    except ProcessLookupError:
+        pass
+    return True
+
+
+def reap():
+    """Collect every child of ours that has ended (we are the subreaper)"""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+def snapshot(places):
+    """What the writable places hold before any student: {place: {name:
+    (inode, uid)}} (the grader's own entries)"""
+    return {place: _entries(place) for place in places}
+
+
+def _entries(place):
+    out = {}
+    try:
+        with os.scandir(place) as it:
+            for entry in it:
+                st = entry.stat(follow_symlinks=False)
+                out[entry.name] = (st.st_ino, st.st_uid)
+    except OSError:
+        pass
+    return out
+
+
+def wipe_as(uid, places, work=None):
+    """Remove, as `uid`, everything it owns in `places`, then (re)make the
+    working folder `work` for it; False when it could not, or took longer
+    than WIPE_SECONDS"""
+    def job():
+        for place in places:
+            wipe(place)
+        if work is not None:
+            os.mkdir(work, 0o700)
+        return True
+    return privileges.in_child_as(uid, job, timeout=WIPE_SECONDS) == 0
+
+
+def wipe(place):
+    """Remove every entry of `place` that we own, at any depth (see the
+    module doc: no recursion, no long paths)"""
+    me = os.getuid()
+    root = os.open(place, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        while True:
+            with os.scandir(root) as it:
+                mine = [(e.name, e.is_dir(follow_symlinks=False)) for e in it
+                        if e.stat(follow_symlinks=False).st_uid == me]
+            if not mine:
+                return
+            for name, is_dir in mine:
+                if is_dir:
+                    _empty_and_remove(root, name)
+                else:
+                    os.unlink(name, dir_fd=root)
+    finally:
+        os.close(root)
+
+
+def _empty_and_remove(root, name):
+    """Move the subdirectories of root/name up into root (they are removed
+    on the next round), unlink its other entries, remove it"""
+    mode = os.stat(name, dir_fd=root, follow_symlinks=False).st_mode
+    if stat.S_IMODE(mode) & 0o700 != 0o700:
+        os.chmod(name, 0o700, dir_fd=root)  # a locked directory of ours
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root)
+    try:
+        while True:
+            with os.scandir(fd) as it:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            if not entries:
+                break
+            for child, is_dir in entries:
+                if is_dir:
+                    os.rename(child, f".grader-wipe-{uuid.uuid4().hex}", src_dir_fd=fd,
+                              dst_dir_fd=root)
+                else:
+                    os.unlink(child, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=root)
+
+
+def leftovers(baseline):
+    """What is in the writable places or the IPC namespace beyond what was
+    there before any student, as sentences (empty: clean)"""
+    found = []
+    for place, before in baseline.items():
+        now = _entries(place)
+        extra = sorted(name for name, key in now.items() if before.get(name) != key)
+        if extra:
+            shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
+            found.append(f"{len(extra)} entries left in {place} ({shown})")
+    for path in _IPC:
+        try:
+            with open(path) as f:
+                rows = len(f.read().splitlines()) - 1
+        except OSError:
+            continue
+        if rows > 0:
+            found.append(f"{rows} SysV IPC objects left ({os.path.basename(path)})")
+    return found
