@@ -220,22 +220,19 @@ def test_outcomes_written_by_the_function_are_void(sandbox, baseline, harms_nobo
 STEAL_SECRET = RIGHT_POOL2D + '''
 
 def pool2d(X, pool_size, mode='max'):
-    import os, select, sys
+    import hashlib, hmac, os, select, struct
     from grader.checks import wire
     from grader.checks.calls import Call, run_call
     if select.select([4], [], [], 1.0)[0]:
-        head, blobs = wire.read_frame(lambda n: os.read(4, n))
-        print("STOLE", sorted(head), flush=True)
+        job, call, key = struct.unpack("<ii32s", os.read(4, 40))
+        print("STOLE", job, call, flush=True)
         good = run_call(_pool2d_right, Call("pool2d", (X.detach().clone(), pool_size, mode)))
         out = []
         body = wire.put_outcome(good, out)
         after = [wire.put(X.detach(), out)]
-        frame = wire.pack({"ev": "outcome", "job": head.get("job"), "call": head.get("call"),
-                           "outcome": body, "after": after}, out)
-        import hashlib, hmac
-        key = blobs[0] if blobs else b""
-        os.write(3, frame + wire.pack({"ev": "seal", "job": head.get("job"),
-                                       "call": head.get("call"),
+        frame = wire.pack({"ev": "outcome", "job": job, "call": call, "outcome": body,
+                           "after": after}, out)
+        os.write(3, frame + wire.pack({"ev": "seal", "job": job, "call": call,
                                        "mac": hmac.new(key, frame, hashlib.sha256).hexdigest()}))
     p_h, p_w = pool_size
     return torch.zeros(X.shape[0] - p_h + 1, X.shape[1] - p_w + 1, dtype=X.dtype)
@@ -247,6 +244,7 @@ def test_a_stolen_secret_voids_the_function(sandbox, baseline, harms_nobody):
     outcome with it; the genuine code then finds no secret for its own
     outcome: every outcome of the function is void"""
     result = grade(sandbox, notebook({"pool2d": STEAL_SECRET}))
+    assert markers(result, "STOLE")
     assert not result["verdicts"]["pool2d-values"]["passed"]
     assert points(result, "pool2d") == 0
     gains_nothing(result, baseline({"pool2d": WRONG_POOL2D}), "pool2d")

@@ -1,10 +1,11 @@
 """After a student: no process, file or kernel object of theirs is left
 
-Trusted code of the watchdog (Z). Processes are killed with Z's CAP_KILL,
-first atomically by uid (a helper that has become the student's uid sends
-kill(-1), which the kernel applies to all their processes at once, so a
-fork storm cannot outrun it), then one by one until none is left. Files
-are removed by a helper running as the student's uid, so that it can
+Trusted code of the watchdog (Z). A helper that has become the student's
+uid kills all their processes at once (kill(-1): the kernel applies it to
+every process of the uid in one go, so a fork storm cannot outrun it),
+waits until none runs, and removes their files; then Z kills anything
+else left, one by one, with its CAP_KILL. Files are removed as the
+student's uid, so that the helper can
 remove whatever the student made, however locked (the student owns it),
 and nothing else: the grader's own entries belong to another uid and
 survive by ownership, never by name. The removal never recurses and never
@@ -29,13 +30,11 @@ WIPE_SECONDS = 30
 _IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
 
 
-def kill_all(spare, uid=None, pidns=True):
+def kill_all(spare, pidns=True):
     """Kill every process of the sandbox but `spare` (our own pid, the
-    template's) and the namespace's init, and reap what is ours to reap.
-    With `uid`, a helper of that uid first kills all of its processes at
-    once. True when none is left."""
-    if uid is not None:
-        privileges.in_child_as(uid, _kill_everything_i_can, timeout=5)
+    template's) and the namespace's init, and reap what is ours to reap;
+    True when none is left. (The student's processes are killed first and
+    at once by `wipe_as`; this catches anything else.)"""
     me = os.getpid()
     keep = set(spare) | {me, 1}
     for _ in range(400):
@@ -59,10 +58,9 @@ def kill_all(spare, uid=None, pidns=True):
 
 def _kill_everything_i_can():
     try:
-        os.kill(-1, signal.SIGKILL)  # every process of this uid, atomically
+        os.kill(-1, signal.SIGKILL)  # every process of this uid but us, atomically
     except ProcessLookupError:
         pass
-    return True
 
 
 def reap():
@@ -94,10 +92,16 @@ def _entries(place):
 
 
 def wipe_as(uid, places, work=None):
-    """Remove, as `uid`, everything it owns in `places`, then (re)make the
-    working folder `work` for it; False when it could not, or took longer
-    than WIPE_SECONDS"""
+    """As `uid` (a helper that becomes it): kill every process of that uid
+    and wait until none is running, remove everything it owns in
+    `places`, then (re)make the working folder `work` for it. False when
+    it could not, or took longer than WIPE_SECONDS."""
     def job():
+        _kill_everything_i_can()
+        me = os.getpid()
+        while any(row[2] == uid and row[1] not in "ZX" and pid != me
+                  for pid, row in proc_table().items()):
+            time.sleep(0.001)
         for place in places:
             wipe(place)
         if work is not None:

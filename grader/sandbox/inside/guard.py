@@ -282,29 +282,31 @@ def _watched(real, what, _note=trace.note_mode_change):
 _ALL_SIGNALS = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 
 
-def seal(frame, job, call, commands, events, _read_frame=wire.read_frame, _pack=wire.pack,
-         _hmac=__import__("_hashlib").hmac_digest, _sigmask=signal.pthread_sigmask,
-         _block=signal.SIG_BLOCK, _setmask=signal.SIG_SETMASK, _signals=_ALL_SIGNALS,
-         _gc_off=gc.disable, _gc_on=gc.enable, _gc_is=gc.isenabled, _read=os.read,
-         _write=os.write, _set_blocking=os.set_blocking):
+def seal(frame, job, call, commands, events, _secret=__import__("struct").Struct("<ii32s"),
+         _pack=wire.pack, _hmac=__import__("_hashlib").hmac_digest,
+         _sigmask=signal.pthread_sigmask, _block=signal.SIG_BLOCK,
+         _setmask=signal.SIG_SETMASK, _signals=_ALL_SIGNALS, _gc_off=gc.disable,
+         _gc_on=gc.enable, _gc_is=gc.isenabled, _read=os.read, _write=os.write,
+         _set_blocking=os.set_blocking):
     """Send `frame` (an outcome of call `call` of job `job`, packed) with its
     seal: HMAC-SHA256 under the secret the watchdog sent for that call on
-    `commands`. If the secret that comes is not this call's (student code
-    took it), send `tampered` instead: the watchdog voids the function."""
+    `commands` (protocol.SECRET). If the secret that comes is not this
+    call's (student code took it), send `tampered` instead: the watchdog
+    voids the function."""
     old = _sigmask(_block, _signals)
     was = _gc_is()
     _gc_off()
     try:
         _set_blocking(commands, True)
         try:
-            head, blobs = _read_frame(lambda n: _read(commands, n))
-        except Exception:  # noqa: BLE001
-            head, blobs = None, []
-        if not isinstance(head, dict) or head.get("ev") != "secret" or head.get("job") != job \
-                or head.get("call") != call or len(blobs) != 1:
+            got = _read(commands, _secret.size)
+            j, k, secret = _secret.unpack(got)
+        except Exception:  # noqa: BLE001  (closed, or a short read)
+            j = k = secret = None
+        if j != job or k != call:
             data = _pack({"ev": "tampered", "job": job, "call": call})
         else:
-            mac = _hmac(blobs[0], frame, "sha256").hex()
+            mac = _hmac(secret, frame, "sha256").hex()
             data = frame + _pack({"ev": "seal", "job": job, "call": call, "mac": mac})
         view = memoryview(data)
         while view:

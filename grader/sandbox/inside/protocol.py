@@ -1,10 +1,11 @@
 """The watchdog's side of one job: a function's calls, one sealed outcome each
 
-For call k the watchdog sends a fresh 32-byte secret on the command pipe
-as the call starts; the function process (C) reads it only after the
-student's function has returned and everything is measured, and sends the
-outcome frame followed by a `seal` frame: HMAC-SHA256 of the outcome
-frame's bytes under that secret. The watchdog accepts exactly this, in
+For each call k the watchdog sends a fresh 32-byte secret on the command
+pipe (a window of WINDOW calls ahead, so that C never waits for the
+watchdog to be scheduled); the function process (C) reads call k's only
+after the student's function has returned and everything is measured,
+and sends the outcome frame followed by a `seal` frame: HMAC-SHA256 of
+the outcome frame's bytes under that secret. The watchdog accepts exactly this, in
 this order: outcome k, its seal, then (after the last call) `job_exit`
 from S with C's exit status. Anything else voids the job: every outcome
 of the function is thrown away, not only the ones after the breach:
@@ -20,9 +21,15 @@ sealed (the calls that finished are genuine) and stops the others.
 """
 import hmac
 import os
+import struct
 import time
 
 from grader.checks import wire
+
+WINDOW = 64   # secrets in the pipe ahead of the call that runs
+# a secret on the command pipe: job, call, 32 random bytes (one atomic write
+# and one read of a fixed size, which C does at every call)
+SECRET = struct.Struct("<ii32s")
 
 
 class Stop(Exception):
@@ -40,7 +47,7 @@ class JobProtocol:
     def __init__(self, run, job):
         self.run, self.job = run, job
         self.j, self.total = job["index"], len(job["calls"])
-        self.secret = None
+        self.secrets = {}   # call -> its secret, for the calls whose secret is out
 
     def follow(self):  # noqa: C901  (one state machine, read top to bottom)
         run, lim, j = self.run, self.run.limits, self.j
@@ -53,8 +60,7 @@ class JobProtocol:
         try:
             if not direct:
                 run.write(wire.pack({"job": j}), deadline)
-            if self.total:
-                self._secret(0, deadline)
+            self._secrets(0, deadline)
         except Stop as stop:
             self._stopped(None, "crash", stop.note or "the process stopped")
             return "crash"
@@ -82,11 +88,12 @@ class JobProtocol:
                               "outcome": out.get("outcome"), "after": out.get("after")},
                              out_blobs)
                 pending = None
+                self.secrets.pop(current, None)
                 if current + 1 < self.total:
                     current += 1
                     deadline = min(deadline_job, time.monotonic() + lim["call_seconds"])
                     try:
-                        self._secret(current, deadline)
+                        self._secrets(current, deadline)
                     except Stop:
                         self._stopped(current, "crash", "the process stopped listening")
                         return "crash"
@@ -111,17 +118,21 @@ class JobProtocol:
                 return self._void("it sent an outcome that the grader's measuring code did "
                                   "not seal, or sent it out of order")
 
-    def _secret(self, k, deadline):
-        self.secret = os.urandom(32)
-        self.run.write(wire.pack({"ev": "secret", "job": self.j, "call": k}, [self.secret]),
-                       deadline)
+    def _secrets(self, current, deadline):
+        """Send the secrets of the calls from `current` up to the window"""
+        frames = []
+        for k in range(current, min(self.total, current + WINDOW)):
+            if k not in self.secrets:
+                self.secrets[k] = os.urandom(32)
+                frames.append(SECRET.pack(self.j, k, self.secrets[k]))
+        if frames:
+            self.run.write(b"".join(frames), deadline)
 
     def _sealed(self, head, raw):
-        mac = head.get("mac")
-        if not isinstance(mac, str) or self.secret is None:
+        mac, secret = head.get("mac"), self.secrets.get(head.get("call"))
+        if not isinstance(mac, str) or secret is None:
             return False
-        good = hmac.new(self.secret, raw, "sha256").hexdigest()
-        return hmac.compare_digest(mac, good)
+        return hmac.compare_digest(mac, hmac.new(secret, raw, "sha256").hexdigest())
 
     def _void(self, reason):
         self.run.box.send({"ev": "void", "job": self.j, "reason": reason})

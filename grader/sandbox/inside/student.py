@@ -65,7 +65,7 @@ def student_process(pipes, uid, work):
     if uid is not None and not separate:
         _exit(71)  # asked to drop privileges and could not: run nothing
     privileges.prctl(privileges.PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the template ignores it
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the template reaps in a handler
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # under memory pressure, student processes go first

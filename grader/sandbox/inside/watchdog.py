@@ -64,11 +64,15 @@ class Sandbox:
         """Kill the student's processes and remove their files; the problems
         (empty when clean)"""
         problems = []
-        if not cleanup.kill_all(spare, uid, self.pidns):
-            problems.append("processes of the student could not be killed")
-        wiped = cleanup.wipe_as(uid, self.places, self.work if work else None) \
-            if self.separate else privileges.in_child_as(None, lambda: _wipe_here(
+        if self.separate:
+            wiped = cleanup.wipe_as(uid, self.places, self.work if work else None)
+            killed = cleanup.kill_all(spare, self.pidns)
+        else:  # one uid for everything: kill first, then remove what is ours
+            killed = cleanup.kill_all(spare, self.pidns)
+            wiped = privileges.in_child_as(None, lambda: _wipe_here(
                 self.places, self.work if work else None), cleanup.WIPE_SECONDS) == 0
+        if not killed:
+            problems.append("processes of the student could not be killed")
         if not wiped:
             problems.append("the student's files could not be removed in time")
         return problems
@@ -129,18 +133,19 @@ class Run:
                    time.monotonic() + 30)
 
     def write(self, data, deadline):
-        """All of data into S's command pipe, or Stop"""
+        """All of data into S's command pipe (non-blocking), or Stop"""
         view = memoryview(data)
         while view:
+            try:
+                view = view[os.write(self.cmd_w, view[:1 << 16]):]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                raise Stop("crash", "the process stopped listening") from None
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([], [self.cmd_w], [], left)[1]:
                 raise Stop("timeout", "the student's process stopped reading")
-            try:
-                view = view[os.write(self.cmd_w, view[:1 << 16]):]
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise Stop("crash", "the process stopped listening") from None
 
     def close(self):
         for fd in (self.ev_r, self.cmd_w, self.out_r):
