@@ -44,6 +44,40 @@ SPEC_OUTPUTS = [
      "tensor([[ 6.5000, 12.5000, 18.5000, 24.5000]])"),
 ]
 
+# issue 19: the worked answers print results a reader can check by eye
+WORKED_OUTPUTS = [
+    ("pooling", "float(maxpool(A) + maxpool(B))", "(2.0, 1.0)"),
+    ("pooling", "comparisons_padding_is_window(",
+     "(torch.Size([1, 3, 6, 4]), 360, 360)"),
+    ("pooling", "padding=(3, 2))",
+     "pad should be at most half of effective kernel size"),
+    ("pooling", "relu(a - b) + relu(b) - relu(-b)", "(True, True)"),
+    ("pooling", "indices.dtype, indices.shape == Y.shape",
+     "(torch.int64, True)"),
+    ("pooling", "log.Tags()['images']", "('max/2x2', 64, 75)"),
+    ("channels", "Y3[:, 1, 1]", "tensor([24., -8.])"),
+    ("channels", "float((a + b) + c), float(a + (b + c))", "(1.0, 0.0)"),
+    ("channels", "compose(K1, K2)[0, 0]",
+     "tensor([[ 1.,  2.,  0.],\n        [ 3.,  3., -2.],\n"
+     "        [ 0., -3., -4.]])"),
+    ("channels", "F.conv2d(F.conv2d(X, K1), K2)",
+     "(torch.Size([4, 2, 4, 4]), True)"),
+    ("channels", "sum(p.numel() for p in conv.parameters())", "(184, 184)"),
+    ("channels", "FlopCounterMode(display=False)",
+     "{'aten.convolution': 13824, 'aten.convolution_backward': 27648}"),
+    ("channels", "print('channels x 2:'", "channels x 2: 4.0"),
+    ("channels", "torch.block_diag", "(torch.Size([8, 2, 1, 1]), "
+     "torch.Size([8, 8]))"),
+    ("layers", "for n_in in range(5, 11):",
+     " 8 -> conv -> 4 -> transposed conv, a = 0 -> 7"),
+    ("layers", "a = (n_in + 2 * q - d * (k - 1) - 1) % s",
+     "285 settings: the transposed convolution restores n_in"),
+    ("layers", "output_size=(8, 8)",
+     "(torch.Size([1, 1, 7, 7]), torch.Size([1, 1, 8, 8]))"),
+    ("layers", "F.conv_transpose2d(G, K[None, None])", "True"),
+    ("layers", "torch.sigmoid(x).grad_fn", "['_saved_result']"),
+]
+
 # SPEC section 1, "Known errors in the sources": what the pages must say
 RIGHT_STATEMENTS = [
     ("layers", r"\frac{2}{1 + e^{-2x}} - 1"),
@@ -51,9 +85,32 @@ RIGHT_STATEMENTS = [
     ("pooling", r"padding $q_h$ and $q_w$ on each side"),
     ("pooling", r"c \cdot h' \cdot w' \cdot p_h \cdot p_w"),
     ("pooling", r"\mathrm{minpool}(\mathbf{X}) = -\mathrm{maxpool}(-\mathbf{X})"),
-    ("pooling", "Why is it not popular? Not because of its cost."),
-    ("pooling", "Its gradient is dense."),
     ("pooling", "interpolates"),
+    # issue 19, "Errors to correct"
+    ("layers", r"a = (n_\text{in} + 2q - d(k - 1) - 1) \bmod s"),
+    ("layers", "$s$ consecutive input sizes give the same output size"),
+    ("pooling", r"$c \cdot h' \cdot w' \cdot (p_h p_w - 1)$ comparisons"),
+    ("pooling", "Not because it brings back the cost of a convolution"),
+    ("pooling", "Its extra cost is a constant factor"),
+    ("pooling", "Its gradient is dense"),
+    ("pooling", "SoftPool (Stergiou, Poppe and Kalliatakis"),
+    ("pooling", r"with $\beta = 1$"),
+    ("pooling", "log-sum-exp pooling"),
+    ("pooling", "an int64 tensor of the output"),
+    ("pooling", "It makes no copies"),
+    ("pooling", "a ReLU outputs exactly 0"),
+    ("channels", "$c_o c_i k_h k_w$ weights and $c_o$ biases"),
+    ("channels", "kernels of all output channels are learned together"),
+]
+
+# issue 19: statements that were wrong or loose, and must not come back
+WRONG_STATEMENTS = [
+    ("layers", "Without *a* this undoes"),
+    ("pooling", "hundreds of times slower"),
+    ("pooling", "Not because of its cost"),
+    ("pooling", "one comparison (max) or one addition (average) per element"),
+    ("pooling", "it uses no extra memory"),
+    ("channels", "One output channel can only detect one kind of pattern"),
 ]
 
 
@@ -99,6 +156,51 @@ def test_sources_errors_are_corrected(built_book, page, text):
     assert plain in page_text
 
 
+@pytest.mark.parametrize("page, code, expected", WORKED_OUTPUTS)
+def test_worked_answer_is_printed(built_book, page, code, expected):
+    """Does the cell of a worked answer print the result the text gives?"""
+    outputs = [out for source, out in cells(built_book, page)
+               if code in source]
+    assert outputs, f"no cell on {page}.html runs {code!r}"
+    assert any(expected in out for out in outputs), (
+        f"{page}.html: cells running {code!r} printed {outputs!r}")
+
+
+@pytest.mark.parametrize("page, text", WRONG_STATEMENTS)
+def test_wrong_statement_is_gone(page, text):
+    """Is a statement issue 19 found wrong or loose gone from the chapter?"""
+    assert text not in re.sub(r"\s+", " ", markdown_source(page))
+
+
+def test_measured_speed_is_printed_not_written(built_book):
+    """Does the pooling page print the loop's slowdown from its timing?"""
+    printed = [out for source, out in cells(built_book, "pooling")
+               if "times slower than" in source]
+    assert printed, "no cell prints the measured slowdown"
+    ratios = re.findall(r"the loop is (\d+) times slower than (\S+)",
+                        printed[0])
+    assert [name for _, name in ratios] == ["vectorized", "built-in"]
+    assert all(int(ratio) > 1 for ratio, _ in ratios)
+    # the prose gives no number of its own
+    prose = re.sub(r"\s+", " ", markdown_source("pooling"))
+    assert not re.search(r"\d+ times (slower|faster)", prose)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_exercise_links_lead_into_the_chapter(built_book, page):
+    """Does every 'worked in this chapter' link reach a section there?"""
+    page_soup = soup(built_book, f"{page}.html")
+    exercises = page_soup.find(id="exercises")
+    links = [a["href"] for a in exercises.find_all("a", href=True)
+             if a["href"].startswith("#")
+             and "headerlink" not in (a.get("class") or [])]
+    worked = re.sub(r"\s+", " ", markdown_source(page).split(
+        "\n## Exercises\n")[1]).count("(worked in this chapter")
+    assert len(links) == worked > 0
+    for href in links:
+        assert page_soup.find(id=href[1:]), f"{page}.html has no {href}"
+
+
 def test_wrong_tanh_formula_only_quoted_as_wrong(built_book):
     """Is the sources' '+ 1' tanh formula only mentioned as an error?"""
     text = markdown_source("layers")
@@ -117,7 +219,8 @@ def test_chapter_ran_without_errors(built_book, page):
     assert len(page_soup.select("div.cell_output")) >= 8
 
 
-@pytest.mark.parametrize("page, figures", [("pooling", 4), ("layers", 3)])
+@pytest.mark.parametrize("page, figures",
+                         [("pooling", 4), ("layers", 3), ("channels", 2)])
 def test_figures_are_rendered(built_book, page, figures):
     """Does the page show its figures, and do the image files exist?"""
     images = soup(built_book, f"{page}.html").select("div.cell_output img")

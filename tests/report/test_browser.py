@@ -81,3 +81,89 @@ def test_report_figures_load(browser, report_page):
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_feedback_math_is_typeset_offline(browser, course, pages):
+    """With the network off, does the feedback page typeset every formula
+    of the notebook's text (KaTeX, inlined), with its own fonts, and leave
+    code and outputs alone?"""
+    context, page = open_page(browser, course / "feedback" / "alan" / "pooling" / "pooling.html")
+    try:
+        page.wait_for_selector(".katex", timeout=10_000)
+        text_cells = page.locator(".text_cell_render")
+        visible = " ".join(text_cells.all_inner_texts())
+        assert "$" not in visible and "\\times" not in visible and "p_h" not in visible
+        assert page.locator(".katex").count() >= 10
+        assert page.locator(".katex-error").count() == 0
+        # the formulas are laid out (not zero-size) in KaTeX's own fonts
+        box = page.locator(".text_cell_render .katex").first.bounding_box()
+        assert box and box["width"] > 10 and box["height"] > 5
+        fonts = page.evaluate("() => document.fonts.ready.then(() => "
+                              "[document.fonts.check('16px KaTeX_Main'), "
+                              "document.fonts.check('16px KaTeX_Math')])")
+        assert fonts == [True, True]
+        # code cells are not touched, even where they hold a '$'
+        assert page.locator("pre .katex, code .katex").count() == 0
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "feedback-math.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_feedback_page_loads_no_script_from_outside(course, pages):
+    """Does the feedback page carry its math renderer instead of a CDN's?"""
+    import re
+    html = pages["alan"]
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", html)
+    assert "MathJax.Hub" not in html and "cdnjs" not in html
+    assert "renderMathInElement" in html and "data:font/woff2;base64," in html
+
+
+MATH_NOTEBOOK = [
+    ("markdown", "Inline $p_h \\times p_w$, and on its own line:\n\n"
+                 "$$h' = \\left\\lfloor \\frac{h + 2 q_h - p_h}{s_h} "
+                 "\\right\\rfloor + 1$$\n\nand `code with $x$`."),
+    ("markdown", "A student's double superscript: $x^2^3$ stays readable."),
+    ("code", "print('costs $5 and $6')"),
+]
+
+
+@pytest.fixture(scope="module")
+def math_page(tmp_path_factory):
+    """A small notebook exported with the feedback template, offline"""
+    from nbconvert import HTMLExporter
+    from nbformat.v4 import (new_code_cell, new_markdown_cell, new_notebook,
+                             new_output)
+    from traitlets.config import Config
+
+    from grader.feedback import feedback_config
+    cells = []
+    for kind, source in MATH_NOTEBOOK:
+        if kind == "markdown":
+            cells.append(new_markdown_cell(source))
+        else:
+            cells.append(new_code_cell(source, outputs=[new_output(
+                "stream", name="stdout", text="costs $5 and $6\n")]))
+    exporter = HTMLExporter(config=feedback_config(Config()))
+    html, _ = exporter.from_notebook_node(new_notebook(cells=cells))
+    path = tmp_path_factory.mktemp("math") / "math.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def test_feedback_template_typesets_display_math(browser, math_page):
+    """Are $...$ and $$...$$ typeset, a formula KaTeX cannot parse shown as
+    an error in place, and '$' in code and outputs left as it is?"""
+    context, page = open_page(browser, math_page)
+    try:
+        page.wait_for_selector(".katex", timeout=10_000)
+        assert page.locator(".text_cell_render .katex-display").count() == 1
+        assert page.locator(".text_cell_render .katex").count() >= 2
+        assert page.locator(".katex-error").count() == 1
+        assert "stays readable" in page.inner_text("body")
+        assert "code with $x$" in page.locator("code").first.inner_text()
+        outputs = " ".join(page.locator(".output_area pre").all_inner_texts())
+        assert "costs $5 and $6" in outputs
+    finally:
+        context.close()
