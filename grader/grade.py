@@ -121,7 +121,8 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
                 "devices": list(devices), "seconds": round(time.monotonic() - start, 3)}
     jobs, blobs = encoded_jobs(assignment, seed, tuple(devices))
     request = {"op": "submission", "cells": cells, "jobs": jobs,
-               "limits": sandbox.limits.for_harness(memory=not sandbox.cuda)}
+               "limits": sandbox.limits.for_harness(memory=not sandbox.cuda),
+               "fresh_per_function": getattr(sandbox, "fresh_per_function", False)}
     got = {s.name: [None] * len(plan[s.name]) for s in specs}
     cell_status, problems, output = {}, [], {"text": "", "total_bytes": 0}
     try:

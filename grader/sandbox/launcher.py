@@ -331,10 +331,15 @@ class Sandbox:
 
     Started again by `run` when it died or was closed after a failure."""
 
-    def __init__(self, limits=None, isolate=None):
+    def __init__(self, limits=None, isolate=None, fresh_per_function=None):
+        """fresh_per_function: run each function in a fresh student process
+        that replays the cells, instead of a fork of the one that ran them
+        (what CUDA needs; default: where there is CUDA)"""
         self.limits = limits or Limits()
         self.isolate = _bwrap_ok() if isolate is None else isolate
         self.cuda = _has_cuda()
+        self.fresh_per_function = self.cuda if fresh_per_function is None \
+            else fresh_per_function
         self.proc = None
         self.stage = None
         self.scratch = None

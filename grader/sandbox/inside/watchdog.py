@@ -99,8 +99,11 @@ class Run:
         self.names = {job["function"] for job in self.jobs}
         self.limits = request["limits"]
         self.blobs = blobs
-        self.direct = any(str(c.get("device", "cpu")).startswith("cuda")
-                          for job in self.jobs for c in job["calls"])
+        # a process that has initialised CUDA cannot use it in a fork: on
+        # CUDA every function runs in its own fresh S (ARCHITECTURE.md)
+        self.direct = bool(request.get("fresh_per_function")) or any(
+            str(c.get("device", "cpu")).startswith("cuda")
+            for job in self.jobs for c in job["calls"])
         self.uid = box.next_uid()
         self.skip = set()
         self.output = bytearray()
