@@ -1,6 +1,6 @@
 """The grader side of the sandbox: start one, send it submissions, read back
 
-`Sandbox` starts `harness.py` inside bubblewrap (new pid, network, ipc and
+`Sandbox` starts the watchdog (`sandbox/inside`) inside bubblewrap (new pid, network, ipc and
 uts namespaces; read-only system and venv; only the public `grader.checks`
 package; size-limited tmpfs /scratch and /tmp as the only writable places;
 no setuid binaries, no capabilities but the three the zygote needs to run
@@ -209,7 +209,10 @@ def _env(uid):
     env = {"PYTHONPATH": "/opt/grader", "HOME": "/scratch", "PATH": "/usr/bin:/bin",
            "GRADER_SCRATCH": "/scratch", "TMPDIR": "/tmp", "MPLBACKEND": "Agg",
            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+           "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+           # torch.cuda.is_available() asks NVML, not the driver: it never
+           # initialises CUDA in the watchdog or the template (ARCHITECTURE.md)
+           "PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
     for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):
         if key in os.environ:
             env[key] = os.environ[key]
