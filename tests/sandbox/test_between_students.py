@@ -101,7 +101,7 @@ def test_no_process_holds_the_previous_students_code_or_output(sandbox, harms_no
 LEAVE_BY_NAME = '''
 import os
 for top in ("/tmp", "/scratch"):
-    for name in (".zygote", "work", ".ipython", "lost+found"):
+    for name in (".watchdog", ".zygote", "work", ".ipython", "lost+found"):
         path = os.path.join(top, name)
         try:
             os.makedirs(path, exist_ok=True)

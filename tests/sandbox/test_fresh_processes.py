@@ -11,7 +11,7 @@ CUDA does (a fork handler that kills every child).
 """
 import pytest
 
-from grader.sandbox.launcher import Sandbox, _has_cuda
+from grader.sandbox.launcher import Sandbox, has_cuda
 
 from .corpus import LIMITS, full_marks, grade, markers, needs_isolation, notebook, points
 
@@ -85,6 +85,6 @@ def test_a_hang_or_crash_still_costs_only_its_function(fresh):
 def test_the_fresh_path_is_the_default_exactly_where_there_is_cuda():
     sb = Sandbox(LIMITS)
     try:
-        assert sb.fresh_per_function == _has_cuda()
+        assert sb.fresh_per_function == has_cuda()
     finally:
         sb.close()

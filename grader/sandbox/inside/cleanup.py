@@ -102,11 +102,7 @@ def wipe_as(uid, places, work=None):
         while any(row[2] == uid and row[1] not in "ZX" and pid != me
                   for pid, row in proc_table().items()):
             time.sleep(0.001)
-        for place in places:
-            wipe(place)
-        if work is not None:
-            os.mkdir(work, 0o700)
-        return True
+        return _wipe_all(places, work)
     return privileges.in_child_as(uid, job, timeout=WIPE_SECONDS) == 0
 
 
@@ -153,6 +149,34 @@ def _empty_and_remove(root, name):
     finally:
         os.close(fd)
     os.rmdir(name, dir_fd=root)
+
+
+def clean(uid, spare, places, work, pidns):
+    """After (or before) a student: their processes killed, their files gone,
+    `work` made afresh for them; the problems, as sentences (empty: clean).
+    uid None: student code runs as we do (no isolation), so we kill first and
+    remove what is ours."""
+    problems = []
+    if uid is not None:
+        wiped = wipe_as(uid, places, work)
+        killed = kill_all(spare, pidns)
+    else:
+        killed = kill_all(spare, pidns)
+        wiped = privileges.in_child_as(None, lambda: _wipe_all(places, work),
+                                       WIPE_SECONDS) == 0
+    if not killed:
+        problems.append("processes of the student could not be killed")
+    if not wiped:
+        problems.append("the student's files could not be removed in time")
+    return problems
+
+
+def _wipe_all(places, work):
+    for place in places:
+        wipe(place)
+    if work is not None:
+        os.mkdir(work, 0o700)
+    return True
 
 
 def leftovers(baseline):

@@ -84,7 +84,7 @@ class JobProtocol:
             elif ev == "seal" and pending is not None and head.get("job") == j \
                     and head.get("call") == current and self._sealed(head, pending[2]):
                 out, out_blobs, _ = pending
-                run.box.send({"ev": "outcome", "job": j, "call": current,
+                run.tenants.send({"ev": "outcome", "job": j, "call": current,
                               "outcome": out.get("outcome"), "after": out.get("after")},
                              out_blobs)
                 pending = None
@@ -135,11 +135,11 @@ class JobProtocol:
         return hmac.compare_digest(mac, hmac.new(secret, raw, "sha256").hexdigest())
 
     def _void(self, reason):
-        self.run.box.send({"ev": "void", "job": self.j, "reason": reason})
+        self.run.tenants.send({"ev": "void", "job": self.j, "reason": reason})
         return "void"
 
     def _stopped(self, call, kind, note):
-        self.run.box.send({"ev": "stopped", "job": self.j, "call": call, "kind": kind,
+        self.run.tenants.send({"ev": "stopped", "job": self.j, "call": call, "kind": kind,
                            "note": note})
 
     def _timeout_note(self, deadline, deadline_job):

@@ -36,8 +36,9 @@ OUTPUT_KEEP = 64 * 1024
 MAX_HEADER = 1 << 20   # no frame of S or C needs more (the grader's own are < 20 KB)
 
 
-class Sandbox:
-    """What lasts from one submission to the next"""
+class Tenants:
+    """The students who take turns in this sandbox: a uid each, the places
+    they may write to, and the clean-up after each; and the grader's pipe"""
 
     def __init__(self, grader_out):
         self.out = grader_out
@@ -61,36 +62,17 @@ class Sandbox:
         student.send(self.out, header, blobs)
 
     def clean(self, uid, spare, work=True):
-        """Kill the student's processes and remove their files; the problems
-        (empty when clean)"""
-        problems = []
-        if self.separate:
-            wiped = cleanup.wipe_as(uid, self.places, self.work if work else None)
-            killed = cleanup.kill_all(spare, self.pidns)
-        else:  # one uid for everything: kill first, then remove what is ours
-            killed = cleanup.kill_all(spare, self.pidns)
-            wiped = privileges.in_child_as(None, lambda: _wipe_here(
-                self.places, self.work if work else None), cleanup.WIPE_SECONDS) == 0
-        if not killed:
-            problems.append("processes of the student could not be killed")
-        if not wiped:
-            problems.append("the student's files could not be removed in time")
-        return problems
-
-
-def _wipe_here(places, work):
-    for place in places:
-        cleanup.wipe(place)
-    if work is not None:
-        os.mkdir(work, 0o700)
-    return True
+        """Kill the student's processes and remove their files (then make a
+        fresh working folder, with `work`); the problems, empty when clean"""
+        return cleanup.clean(uid if self.separate else None, spare, self.places,
+                             self.work if work else None, self.pidns)
 
 
 class Run:
     """One submission: start S, follow its events with deadlines, restart"""
 
-    def __init__(self, box, template, request, blobs):
-        self.box, self.template = box, template
+    def __init__(self, tenants, template, request, blobs):
+        self.tenants, self.template = tenants, template
         self.cells = [c for c in request.get("cells", [])
                       if isinstance(c, dict) and isinstance(c.get("index"), int)]
         self.jobs = request["jobs"]
@@ -104,7 +86,7 @@ class Run:
         self.direct = bool(request.get("fresh_per_function")) or any(
             str(c.get("device", "cpu")).startswith("cuda")
             for job in self.jobs for c in job["calls"])
-        self.uid = box.next_uid()
+        self.uid = tenants.next_uid()
         self.skip = set()
         self.output = bytearray()
         self.output_total = 0
@@ -117,7 +99,7 @@ class Run:
     def start(self, direct=None):
         """Kill what runs, clean, and fork a fresh S through the template"""
         self.close()
-        problems = self.box.clean(self.uid, [self.template.pid])
+        problems = self.tenants.clean(self.uid, [self.template.pid])
         if problems:
             raise Stop("cleanup", "; ".join(problems))
         ev_r, ev_w = os.pipe()
@@ -210,11 +192,11 @@ class Run:
                 if stop.kind == "cleanup":
                     raise
                 current, kind = stop.cell, stop.kind
-                self.box.send({"ev": "cell", "index": current, "status": kind,
+                self.tenants.send({"ev": "cell", "index": current, "status": kind,
                                "error": stop.note or f"no end after {lim['cell_seconds']} s"})
                 if current is None or restarts >= lim["restarts"] \
                         or time.monotonic() > self.end_all:
-                    self.box.send({"ev": "abandoned",
+                    self.tenants.send({"ev": "abandoned",
                                    "reason": f"the notebook could not be run ({kind})"})
                     return
                 self.skip.add(current)
@@ -223,7 +205,7 @@ class Run:
         fresh = self.direct
         for job in self.jobs:
             if job["function"] not in defined:
-                self.box.send({"ev": "job", "job": job["index"], "status": "missing"})
+                self.tenants.send({"ev": "job", "job": job["index"], "status": "missing"})
                 continue
             if fresh:
                 try:
@@ -232,10 +214,11 @@ class Run:
                 except Stop as stop:
                     if stop.kind == "cleanup":
                         raise
-                    self.box.send({"ev": "abandoned", "reason": "the notebook failed on a re-run"})
+                    self.tenants.send({"ev": "abandoned",
+                                       "reason": "the notebook failed on a re-run"})
                     return
             status = self._job(job)
-            self.box.send({"ev": "job", "job": job["index"], "status": status})
+            self.tenants.send({"ev": "job", "job": job["index"], "status": status})
             if status != "ok" and not fresh:
                 if time.monotonic() > self.end_all:
                     break
@@ -245,7 +228,8 @@ class Run:
                 except Stop as stop:
                     if stop.kind == "cleanup":
                         raise
-                    self.box.send({"ev": "abandoned", "reason": "the notebook failed on a re-run"})
+                    self.tenants.send({"ev": "abandoned",
+                                       "reason": "the notebook failed on a re-run"})
                     return
 
     def _cells(self, quiet):
@@ -271,7 +255,7 @@ class Run:
                 error = head.get("error")
                 error = None if error is None else str(error)[:400]
                 if not quiet:
-                    self.box.send({"ev": "cell", "index": current,
+                    self.tenants.send({"ev": "cell", "index": current,
                                    "status": "error" if error else "ok", "error": error})
                 current, pos = None, pos + 1
                 deadline = min(self.end_all, time.monotonic() + lim["cell_seconds"])
@@ -298,8 +282,8 @@ def main():
     os.set_inheritable(grader_in, False)
     privileges.prctl(privileges.PR_SET_DUMPABLE, 0)         # no ptrace, no /proc/<pid>/mem
     privileges.prctl(privileges.PR_SET_CHILD_SUBREAPER, 1)  # orphans come back to us
-    box = Sandbox(grader_out)
-    home = os.path.join(box.scratch, ".zygote")
+    tenants = Tenants(grader_out)
+    home = os.path.join(tenants.scratch, ".watchdog")
     os.makedirs(home, mode=0o755, exist_ok=True)
     os.environ.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=home)
     torch.set_num_threads(1)
@@ -308,12 +292,13 @@ def main():
     resolved = trace.warm()
     guard.watch_mode_stack()
     guard.PRISTINE = guard.snapshot()
-    baseline = cleanup.snapshot(box.places)
+    baseline = cleanup.snapshot(tenants.places)
     guard.block_audit_hooks()
-    template = Template(box.work)  # before any request is read
-    box.send({"ev": "hello", "pid": os.getpid(), "uid": os.getuid(), "separate": box.separate,
-              "student_uids": list(box.uids), "pidns": box.pidns, "traced_ops": resolved,
-              "template": template.pid, "torch": torch.__version__})
+    template = Template(tenants.work)  # before any request is read
+    tenants.send({"ev": "hello", "pid": os.getpid(), "uid": os.getuid(),
+                  "separate": tenants.separate, "student_uids": list(tenants.uids),
+                  "pidns": tenants.pidns, "traced_ops": resolved, "template": template.pid,
+                  "torch": torch.__version__})
     while True:
         frame = student.receive(grader_in)
         if frame is None:
@@ -321,27 +306,27 @@ def main():
         request, blobs = frame
         if request.get("op") == "quit":
             return
-        run = Run(box, template, request, blobs)
+        run = Run(tenants, template, request, blobs)
         restart = []
         try:
             run.run()
         except Stop as stop:  # the sandbox itself could not be cleaned
             restart.append(stop.note)
-            box.send({"ev": "abandoned", "reason": "the sandbox could not be cleaned"})
+            tenants.send({"ev": "abandoned", "reason": "the sandbox could not be cleaned"})
         except Exception as exc:  # noqa: BLE001  (a bug of ours must not end the sandbox)
-            box.send({"ev": "abandoned", "reason": f"the sandbox failed: "
+            tenants.send({"ev": "abandoned", "reason": f"the sandbox failed: "
                                                    f"{type(exc).__name__}: {exc}"[:300]})
         finally:
             run.close()
-            restart += box.clean(run.uid, [template.pid], work=False)
+            restart += tenants.clean(run.uid, [template.pid], work=False)
             restart += cleanup.leftovers(baseline)
             if not template.alive():
                 restart.append("the template process died")
             if restart:
-                box.send({"ev": "cleanup", "problems": [p[:300] for p in restart[:10]]})
-            box.send({"ev": "output", "text": run.output.decode("utf-8", "replace"),
+                tenants.send({"ev": "cleanup", "problems": [p[:300] for p in restart[:10]]})
+            tenants.send({"ev": "output", "text": run.output.decode("utf-8", "replace"),
                       "total_bytes": run.output_total})
-            box.send({"ev": "done", "restart": bool(restart)})
+            tenants.send({"ev": "done", "restart": bool(restart)})
         if restart:
             return  # the grader starts a fresh sandbox for the next student
 
