@@ -175,6 +175,25 @@ print("MANY", flush=True)
 '''
 
 
+def test_a_clean_up_that_fails_restarts_the_sandbox():
+    """A clean-up that cannot finish in its time (here a tenth of a second
+    against thirty thousand files) is reported with the submission that
+    left the mess, and the next student is graded in a fresh sandbox"""
+    import dataclasses
+    sb = Sandbox(dataclasses.replace(LIMITS, cleanup_seconds=0.1))
+    try:
+        starts = sb.starts
+        first = grade(sb, notebook(after=[MANY_FILES]))
+        assert markers(first, "MANY")
+        assert any("could not be cleaned" in p for p in first["problems"]), first["problems"]
+        second = grade(sb, notebook(after=[LOOK_FOR_FILES]))
+        assert sb.starts == starts + 1
+        assert not markers(second, "FOUND")
+        assert full_marks(second)
+    finally:
+        sb.close()
+
+
 def test_many_files_are_removed(sandbox, harms_nobody):
     """Thirty thousand files in one folder"""
     first = grade(sandbox, notebook(after=[MANY_FILES]))

@@ -91,11 +91,11 @@ def _entries(place):
     return out
 
 
-def wipe_as(uid, places, work=None):
+def wipe_as(uid, places, work=None, seconds=WIPE_SECONDS):
     """As `uid` (a helper that becomes it): kill every process of that uid
     and wait until none is running, remove everything it owns in
     `places`, then (re)make the working folder `work` for it. False when
-    it could not, or took longer than WIPE_SECONDS."""
+    it could not, or took longer than `seconds`."""
     def job():
         _kill_everything_i_can()
         me = os.getpid()
@@ -103,7 +103,7 @@ def wipe_as(uid, places, work=None):
                   for pid, row in proc_table().items()):
             time.sleep(0.001)
         return _wipe_all(places, work)
-    return privileges.in_child_as(uid, job, timeout=WIPE_SECONDS) == 0
+    return privileges.in_child_as(uid, job, timeout=seconds) == 0
 
 
 def wipe(place):
@@ -151,19 +151,18 @@ def _empty_and_remove(root, name):
     os.rmdir(name, dir_fd=root)
 
 
-def clean(uid, spare, places, work, pidns):
+def clean(uid, spare, places, work, pidns, seconds=WIPE_SECONDS):
     """After (or before) a student: their processes killed, their files gone,
     `work` made afresh for them; the problems, as sentences (empty: clean).
     uid None: student code runs as we do (no isolation), so we kill first and
     remove what is ours."""
     problems = []
     if uid is not None:
-        wiped = wipe_as(uid, places, work)
+        wiped = wipe_as(uid, places, work, seconds)
         killed = kill_all(spare, pidns)
     else:
         killed = kill_all(spare, pidns)
-        wiped = privileges.in_child_as(None, lambda: _wipe_all(places, work),
-                                       WIPE_SECONDS) == 0
+        wiped = privileges.in_child_as(None, lambda: _wipe_all(places, work), seconds) == 0
     if not killed:
         problems.append("processes of the student could not be killed")
     if not wiped:

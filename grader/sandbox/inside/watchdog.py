@@ -61,11 +61,11 @@ class Tenants:
     def send(self, header, blobs=()):
         student.send(self.out, header, blobs)
 
-    def clean(self, uid, spare, work=True):
+    def clean(self, uid, spare, work=True, seconds=cleanup.WIPE_SECONDS):
         """Kill the student's processes and remove their files (then make a
         fresh working folder, with `work`); the problems, empty when clean"""
         return cleanup.clean(uid if self.separate else None, spare, self.places,
-                             self.work if work else None, self.pidns)
+                             self.work if work else None, self.pidns, seconds)
 
 
 class Run:
@@ -99,7 +99,8 @@ class Run:
     def start(self, direct=None):
         """Kill what runs, clean, and fork a fresh S through the template"""
         self.close()
-        problems = self.tenants.clean(self.uid, [self.template.pid])
+        problems = self.tenants.clean(self.uid, [self.template.pid],
+                                      seconds=self.limits.get("cleanup_seconds", 30))
         if problems:
             raise Stop("cleanup", "; ".join(problems))
         ev_r, ev_w = os.pipe()
@@ -318,7 +319,8 @@ def main():
                                                    f"{type(exc).__name__}: {exc}"[:300]})
         finally:
             run.close()
-            restart += tenants.clean(run.uid, [template.pid], work=False)
+            restart += tenants.clean(run.uid, [template.pid], work=False,
+                                     seconds=run.limits.get("cleanup_seconds", 30))
             restart += cleanup.leftovers(baseline)
             if not template.alive():
                 restart.append("the template process died")
