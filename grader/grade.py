@@ -121,7 +121,8 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
                 "devices": list(devices), "seconds": round(time.monotonic() - start, 3)}
     jobs, blobs = encoded_jobs(assignment, seed, tuple(devices))
     request = {"op": "submission", "cells": cells, "jobs": jobs,
-               "limits": sandbox.limits.for_harness(memory=not sandbox.cuda)}
+               "limits": sandbox.limits.for_harness(memory=not sandbox.cuda),
+               "fresh_per_function": getattr(sandbox, "fresh_per_function", False)}
     got = {s.name: [None] * len(plan[s.name]) for s in specs}
     cell_status, problems, output = {}, [], {"text": "", "total_bytes": 0}
     try:
@@ -144,6 +145,12 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
                 _missing(got, specs, head)
             elif kind == "stopped":
                 _stopped(got, specs, head)
+            elif kind == "void":
+                _void(got, specs, head)
+            elif kind == "cleanup":
+                problems.append("the sandbox could not be cleaned after this submission ("
+                                + "; ".join(str(p)[:200] for p in head.get("problems") or [])
+                                + "); a fresh one grades the next student")
             elif kind == "abandoned":
                 problems.append(str(head.get("reason"))[:400])
             elif kind == "output":
@@ -169,7 +176,7 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
             verdicts[spec.grade_id(aspect)] = verdict.as_dict()
     return {"verdicts": verdicts, "cells": {str(k): v for k, v in cell_status.items()},
             "problems": problems, "output": output, "devices": list(devices),
-            "suspicious": suspicious_names(source),
+            "suspicious": suspicious_names(source), "received_bytes": getattr(sandbox, "received", None),
             "seconds": round(time.monotonic() - start, 3)}
 
 
@@ -226,9 +233,10 @@ def changed_inputs(call, after, blobs):
 # instructor for a look, never counted against the student
 SUSPICIOUS = ("_getframe", "f_back", "f_locals", "f_globals", "get_objects", "get_referrers",
               "ctypes", "settrace", "setprofile", "set_custom_exc", "_disable_current_modes",
-              "_pop_torch", "__torch_dispatch__", "TorchDispatchMode", "run_call", "_OpRecorder",
+              "_pop_torch", "__torch_dispatch__", "TorchDispatchMode", "run_call", "Recorder",
               "grader.checks.calls", "grader.sandbox", "os.fork", "os.kill", "os._exit",
-              "socket", "subprocess", "__class__", "/proc/", "gc.callbacks", "addaudithook")
+              "socket", "subprocess", "__class__", "/proc/", "gc.callbacks", "addaudithook",
+              "array_interface", "os.read(4", "os.write(3", "hmac")
 
 
 def suspicious_names(source):
@@ -249,6 +257,17 @@ def _stopped(got, specs, head):
             o = Outcome(kind, note=note if (k == call or call is None) else
                         f"not run: an earlier call {'hung' if kind == 'timeout' else 'crashed'}")
             got[name][k] = o
+
+
+def _void(got, specs, head):
+    """Every outcome of the job is thrown away: something other than the
+    grader's measuring code wrote or sealed them (protocol.py)"""
+    try:
+        name = _job_name(specs, head)
+    except KeyError:
+        return
+    reason = str(head.get("reason", ""))[:300]
+    got[name] = [Outcome("void", note=reason)] * len(got[name])
 
 
 def _missing(got, specs, head):

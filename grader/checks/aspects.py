@@ -236,6 +236,8 @@ def rule_structure(spec, call, got):
     (whether a required op ran is judged over all calls, in `judge`)"""
     if got.kind not in ("value", "error"):
         return explain.outcome_text(got)
+    if got.trace_note:
+        return f"how it computes its result could not be traced: {got.trace_note}"
     bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
     if bad:
         return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"
@@ -250,11 +252,15 @@ def _required_missing(spec, relevant):
     if not spec.required_ops:
         return None
     traced = [t for t in relevant if t[2].kind == "value" and t[2].ops is not None]
-    if not traced or any(set(t[2].ops) & spec.required_ops for t in traced):
+    made = lambda o: set(o.producers if o.producers is not None else o.ops)
+    if not traced or any(made(t[2]) & spec.required_ops for t in traced):
         return None
     call, exp, got = min(traced, key=lambda t: t[0].size())
     what = "a convolution" if spec.required_ops & {"convolution", "conv2d"} else \
         "a matrix multiplication"
+    if any(set(t[2].ops) & spec.required_ops for t in traced):
+        return call, exp, got, (f"it runs {what}, but its result is not computed from "
+                                f"it ({spec.how})")
     return call, exp, got, f"it never runs {what} ({spec.how})"
 
 

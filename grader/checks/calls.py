@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from grader.checks.trace import Recorder
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Outcome:
     """What a call did
 
     kind: 'value' (returned), 'error' (raised), 'timeout', 'crash' (the
-    process died), 'missing' (no such function), 'protocol' (garbled result)
+    process died), 'missing' (no such function), 'void' (the results were
+    not written by the grader's measuring code: none of them count)
     """
     kind: str
     value: Any = None            # a CPU tensor or a plain Python value
@@ -80,30 +82,14 @@ class Outcome:
     error_mro: list = field(default_factory=list)
     error_message: str = ""
     error_where: str = ""         # the student's line that raised
-    ops: Optional[list] = None    # aten ops seen, when traced
+    ops: Optional[list] = None    # traced aten ops that ran, when traced
+    producers: Optional[list] = None  # traced ops the result's data came through
+    trace_note: str = ""          # why the trace cannot be trusted, if it cannot
     note: str = ""                # timeouts, crashes: what happened
 
     @property
     def ok(self):
         return self.kind == "value"
-
-
-class _OpRecorder(TorchDispatchMode):
-    """Records the aten ops a call runs, below autograd and every wrapper"""
-
-    @classmethod
-    def _should_skip_dynamo(cls):
-        # not wrapped in torch._dynamo.disable: nothing here is compiled, and
-        # importing torch._dynamo costs every grading process over a second
-        return False
-
-    def __init__(self):
-        super().__init__()
-        self.ops = set()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops.add(func.overloadpacket.__name__)
-        return func(*args, **(kwargs or {}))
 
 
 def materialize(call):
@@ -132,17 +118,23 @@ def run_call(fn, call):
     args = materialize(call)
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     before = [t.detach().clone() for t in tensors]
-    recorder = _OpRecorder() if call.trace else None
+    recorder = Recorder() if call.trace else None
     try:
         if recorder is not None:
-            with recorder:
+            recorder.start()
+            try:
                 out = fn(*args, **call.kwargs)
+            finally:
+                recorder.stop()
         else:
             out = fn(*args, **call.kwargs)
     except BaseException as exc:  # SystemExit too: it must not end grading
         return _error_outcome(exc, recorder)
     outcome = describe(out)
-    outcome.ops = sorted(recorder.ops) if recorder is not None else None
+    if recorder is not None:
+        outcome.ops = sorted(recorder.ops)
+        outcome.producers = sorted(recorder.produced(out)) if outcome.exact_tensor else []
+        outcome.trace_note = recorder.note
     outcome.changed = [i for i, (t, b) in enumerate(zip(tensors, before))
                        if not _same(t.detach(), b)]
     if call.grad and outcome.exact_tensor:
@@ -164,8 +156,14 @@ def describe(out):
                        device=str(out.device), shape=tuple(out.shape),
                        requires_grad=bool(out.requires_grad))
     if isinstance(out, torch.Tensor):  # a subclass: it could lie about anything
-        return Outcome("value", type_name=type(out).__name__)
-    return Outcome("value", value=_plain(out), type_name=type(out).__name__)
+        return Outcome("value", type_name=_name(type(out)))
+    return Outcome("value", value=_plain(out), type_name=_name(type(out)))
+
+
+def _name(cls, limit=120):
+    """A class's name as a message can show it"""
+    name = str(getattr(cls, "__name__", "?"))
+    return name if len(name) <= limit else name[:limit] + "..."
 
 
 def _plain(value, depth=0):
@@ -232,7 +230,8 @@ def _error_outcome(exc, recorder):
     if student:
         f = student[-1]
         where = f"line {f.lineno}: {(f.line or '').strip()}"
-    mro = [k.__name__ for k in type(exc).__mro__]
-    return Outcome("error", type_name="", error_type=type(exc).__name__,
+    mro = [_name(k) for k in type(exc).__mro__][-32:]  # the builtin bases are last
+    return Outcome("error", type_name="", error_type=_name(type(exc)),
                    error_mro=mro, error_message=_short(exc), error_where=where,
-                   ops=sorted(recorder.ops) if recorder is not None else None)
+                   ops=sorted(recorder.ops) if recorder is not None else None,
+                   trace_note=recorder.note if recorder is not None else "")

@@ -73,6 +73,9 @@ def outcome_text(o):
         return f"no answer: {o.note or 'the call did not finish in time'}"
     if o.kind == "crash":
         return f"the process died: {o.note}"
+    if o.kind == "void":
+        return (f"none of its results count: {o.note} (only what the grader itself "
+                f"measures is graded)")
     if o.kind == "error":
         where = f" at {o.error_where}" if o.error_where else ""
         return f"it raised {o.error_type}: {o.error_message}{where}"

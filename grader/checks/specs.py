@@ -64,6 +64,8 @@ CONV_OPS = frozenset({"convolution", "_convolution", "conv2d",
                       "_slow_conv2d_forward", "thnn_conv2d"})
 MATMUL_OPS = frozenset({"mm", "matmul", "bmm", "addmm", "einsum", "tensordot",
                         "baddbmm", "_unsafe_view", "linear"}) - {"_unsafe_view"}
+# every op a structure rule names: the recorder (trace.py) follows these
+TRACED_OPS = POOLING_OPS | CONV_OPS | MATMUL_OPS
 
 
 def _spec(name, assignment, signature, aspects, **rules):

@@ -125,14 +125,15 @@ def get_call(d, blobs):
 
 
 _TEXT = ("kind", "type_name", "dtype", "device", "grad_error", "error_type",
-         "error_message", "error_where", "note")
+         "error_message", "error_where", "note", "trace_note")
 
 
 def put_outcome(o, blobs):
     d = {k: getattr(o, k) for k in _TEXT}
     d.update(exact_tensor=o.exact_tensor, requires_grad=o.requires_grad,
              shape=list(o.shape) if o.shape is not None else None,
-             changed=list(o.changed), error_mro=list(o.error_mro), ops=o.ops)
+             changed=list(o.changed), error_mro=list(o.error_mro), ops=o.ops,
+             producers=o.producers)
     try:
         d["value"] = put(o.value, blobs)
     except TypeError:
@@ -150,7 +151,7 @@ def get_outcome(d, blobs):
         v = d.get(k)
         if v is not None and not isinstance(v, str):
             raise WireError(f"field {k} is not text")
-        fields[k] = (v or "")[:2000] if k not in ("dtype", "device", "grad_error") else v
+        fields[k] = v if k in ("dtype", "device") and v is None else (v or "")[:2000]
     if fields["kind"] not in ("value", "error", "timeout", "crash", "missing"):
         raise WireError("unknown outcome kind")
     shape = d.get("shape")
@@ -160,9 +161,11 @@ def get_outcome(d, blobs):
     for k in ("changed", "error_mro"):
         if not isinstance(d.get(k), list):
             raise WireError(f"bad {k}")
-    ops = d.get("ops")
-    if ops is not None and not (isinstance(ops, list) and all(isinstance(x, str) for x in ops)):
-        raise WireError("bad ops")
+    ops, producers = d.get("ops"), d.get("producers")
+    for names in (ops, producers):
+        if names is not None and not (isinstance(names, list) and len(names) <= 1024
+                                      and all(isinstance(x, str) for x in names)):
+            raise WireError("bad ops")
     grads = d.get("grads")
     if grads is not None and not isinstance(grads, list):
         raise WireError("bad grads")
@@ -177,8 +180,9 @@ def get_outcome(d, blobs):
     o.requires_grad = d.get("requires_grad") is True
     o.shape = tuple(shape) if shape is not None else None
     o.changed = [int(i) for i in d["changed"]]
-    o.error_mro = [str(x) for x in d["error_mro"]]
+    o.error_mro = [str(x)[:200] for x in d["error_mro"][:64]]
     o.ops = ops
+    o.producers = producers
     o.grads = None if grads is None else [get(g, blobs) for g in grads]
     return o
 
@@ -194,7 +198,11 @@ def pack(header, blobs=()):
     return b"".join(parts)
 
 
-def read_frame(read):
+MAX_HEADER = 8 << 20
+MAX_BLOBS = 4096
+
+
+def read_frame(read, max_header=MAX_HEADER):
     """Read one frame with `read(n) -> bytes`; None at end of stream"""
     first = read(8)
     if not first:
@@ -202,7 +210,7 @@ def read_frame(read):
     if len(first) < 8:
         raise WireError("truncated frame")
     n_head, n_blobs = struct.unpack("<II", first)
-    if n_head > (8 << 20) or n_blobs > 4096:
+    if n_head > max_header or n_blobs > MAX_BLOBS:
         raise WireError("oversized frame")
     header = json.loads(_exact(read, n_head))
     blobs = []
@@ -212,6 +220,58 @@ def read_frame(read):
             raise WireError("oversized blob")
         blobs.append(_exact(read, size))
     return header, blobs
+
+
+class FrameBuffer:
+    """Frames out of a byte stream that arrives in pieces (a pipe read with
+    select): `feed(bytes)`, then `next()` gives (header, blobs, raw) for each
+    whole frame, where raw is the frame's bytes as they came (what a seal
+    is computed over), or None until more bytes come. Frames whose header
+    is over max_header bytes are refused before they are read."""
+
+    def __init__(self, max_header=MAX_HEADER):
+        self.buffer = bytearray()
+        self.max_header = max_header
+
+    def feed(self, data):
+        self.buffer += data
+
+    def __len__(self):
+        return len(self.buffer)
+
+    def next(self):
+        buf = self.buffer
+        if len(buf) < 8:
+            return None
+        n_head, n_blobs = struct.unpack_from("<II", buf, 0)
+        if n_head > self.max_header or n_blobs > MAX_BLOBS:
+            raise WireError("oversized frame")
+        need = 8 + n_head
+        for _ in range(n_blobs):  # find the end without copying anything
+            if len(buf) < need + 8:
+                return None
+            (size,) = struct.unpack_from("<Q", buf, need)
+            if size > MAX_BLOB:
+                raise WireError("oversized blob")
+            need += 8 + size
+        if len(buf) < need:
+            return None
+        raw = bytes(buf[:need])
+        del buf[:need]
+        view = memoryview(raw)
+        pos = [0]
+
+        def read(n):
+            chunk = view[pos[0]:pos[0] + n]
+            pos[0] += len(chunk)
+            return bytes(chunk)
+        try:
+            header, blobs = read_frame(read, self.max_header)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise WireError(f"garbled frame ({type(exc).__name__})") from None
+        if not isinstance(header, dict):
+            raise WireError("a frame's header is not an object")
+        return header, blobs, raw
 
 
 def _exact(read, n):

@@ -24,6 +24,7 @@ class Limits:
     scratch_mb: int = 256          # its writable scratch space and /tmp (tmpfs, each)
     result_mb: int = 64            # data it may send back, per submission
     restarts: int = 8              # cells skipped after a hang or crash
+    cleanup_seconds: float = 30.0  # removing what a student left; past it, a fresh sandbox
 
     def for_harness(self, memory=True):
         return {"memory_bytes": self.memory_mb << 20 if memory else None,
@@ -33,7 +34,7 @@ class Limits:
                 "notebook_seconds": self.notebook_seconds,
                 "processes": self.processes, "file_bytes": self.file_mb << 20,
                 "result_bytes": self.result_mb << 20, "restarts": self.restarts,
-                "open_files": 256}
+                "cleanup_seconds": self.cleanup_seconds, "open_files": 256}
 
     def as_dict(self):
         return asdict(self)

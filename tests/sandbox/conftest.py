@@ -4,7 +4,8 @@ honest student who is graded after every attack"""
 import pytest
 
 from grader.plan import DEFAULT_SEED, trials
-from grader.sandbox.launcher import Sandbox, bwrap_works
+from grader.sandbox.bwrap import bwrap_works
+from grader.sandbox.launcher import Sandbox
 
 from .corpus import ASSIGNMENT, LIMITS, grade, notebook
 

@@ -19,7 +19,7 @@ import pytest
 
 from grader.grade import grade_notebook
 from grader.plan import DEFAULT_SEED
-from grader.sandbox.launcher import UID_BASE, bwrap_works
+from grader.sandbox.bwrap import UID_BASE, bwrap_works
 from grader.sandbox.limits import Limits
 
 REPO = Path(__file__).resolve().parents[2]

@@ -130,7 +130,7 @@ def test_fork_storm(sandbox, harms_nobody):
     result = grade(sandbox, nb)
     assert _cell_status(result, "os.fork()", nb) == "timeout"
     assert full_marks(result)
-    assert not [p for p in host_processes() if p[1] == sandbox.student_uid]
+    assert not [p for p in host_processes() if p[1] in sandbox.student_uids]
     harms_nobody()
 
 
@@ -167,9 +167,9 @@ def test_no_processes_left_behind(sandbox, harms_nobody):
     assert markers(result, "BLOCKED spawn in function")  # no processes inside a call
     assert full_marks(result)
     time.sleep(0.2)
-    ours = (sandbox.uid, sandbox.student_uid)  # other sandboxes may run beside us
-    left = [p for p in host_processes() if p[1] == sandbox.student_uid
-            or (p[1] in ours and "harness" not in p[2])]
+    # other sandboxes may run beside us: only ours count
+    left = [p for p in host_processes() if p[1] in sandbox.student_uids
+            or (p[1] == sandbox.uid and "grader.sandbox.inside" not in p[2])]
     assert not left, f"left running on the host: {left}"
     assert not [p for p in host_processes(0) if p[2] == "sleep 1000.321"]
     harms_nobody()
@@ -278,26 +278,28 @@ def test_closing_or_scribbling_on_protocol_fds(sandbox, harms_nobody):
 
 WATCHDOG = '''
 import ctypes, os, signal
-zygote = os.getppid()
+zygote = {watchdog}
+template = os.getppid()
 for sig in (signal.SIGSTOP, signal.SIGKILL):
-    for target in (zygote, 1):
+    for target in (zygote, template, 1):
         try:
             os.kill(target, sig)
             print("SIGNALLED", target, sig, flush=True)
         except OSError as exc:
             print("BLOCKED signal", target, type(exc).__name__, flush=True)
 os.kill(-1, signal.SIGKILL)  # every process it may signal: none but itself
-for path in (f"/proc/{zygote}/mem", f"/proc/{zygote}/environ", f"/proc/{zygote}/fd/0"):
+for path in [f"/proc/{{p}}/{{f}}" for p in (zygote, template) for f in ("mem", "environ", "fd/0")]:
     try:
         open(path, "rb").read(1)
         print("OPENED", path, flush=True)
     except OSError as exc:
         print("BLOCKED open", path, type(exc).__name__, flush=True)
 libc = ctypes.CDLL(None, use_errno=True)
-if libc.ptrace(16, zygote, 0, 0) == 0:  # PTRACE_ATTACH
-    print("TRACED", zygote, flush=True)
-else:
-    print("BLOCKED ptrace", ctypes.get_errno(), flush=True)
+for target in (zygote, template):
+    if libc.ptrace(16, target, 0, 0) == 0:  # PTRACE_ATTACH
+        print("TRACED", target, flush=True)
+    else:
+        print("BLOCKED ptrace", ctypes.get_errno(), flush=True)
 try:
     os.setuid(0)
     print("ROOT", flush=True)
@@ -308,13 +310,14 @@ except OSError:
 
 @needs_isolation
 def test_watchdog_cannot_be_signalled_or_traced(sandbox, harms_nobody):
-    """SIGSTOP and SIGKILL to the zygote and to pid 1, kill(-1), ptrace and
-    /proc/<zygote>/mem: the watchdog runs as another uid and is untouched"""
+    """SIGSTOP and SIGKILL to the watchdog, the template and pid 1,
+    kill(-1), ptrace and /proc/<pid>/mem of both: they run as another uid
+    and are untouched"""
     starts, zygote = sandbox.starts, sandbox.info["pid"]
-    result = grade(sandbox, notebook(after=[WATCHDOG]))
+    result = grade(sandbox, notebook(after=[WATCHDOG.format(watchdog=zygote)]))
     for marker in ("SIGNALLED", "OPENED", "TRACED", "ROOT"):
         assert not markers(result, marker), markers(result, marker)
-    assert len(markers(result, "BLOCKED signal")) == 4
+    assert len(markers(result, "BLOCKED signal")) == 6
     assert full_marks(result) and not result["problems"]
     assert sandbox.starts == starts and sandbox.info["pid"] == zygote  # never restarted
     harms_nobody()

@@ -1,0 +1,199 @@
+"""After a student: no process, file or kernel object of theirs is left
+
+Trusted code of the watchdog (Z). A helper that has become the student's
+uid kills all their processes at once (kill(-1): the kernel applies it to
+every process of the uid in one go, so a fork storm cannot outrun it),
+waits until none runs, and removes their files; then Z kills anything
+else left, one by one, with its CAP_KILL. Files are removed as the
+student's uid, so that the helper can
+remove whatever the student made, however locked (the student owns it),
+and nothing else: the grader's own entries belong to another uid and
+survive by ownership, never by name. The removal never recurses and never
+builds a long path: each directory's subdirectories are moved up to the
+top of the writable place, its files unlinked, then it is removed, all
+relative to open directory descriptors, so a tree deeper than Python's
+recursion limit or than PATH_MAX costs nothing special. What is left must
+be exactly what was there when the sandbox started; anything else (or a
+removal that runs past its time) is a failed clean-up, and the watchdog
+then restarts the whole sandbox before the next student.
+"""
+import os
+import signal
+import stat
+import time
+import uuid
+
+from grader.sandbox.inside import privileges
+from grader.sandbox.procs import descendants, proc_table
+
+WIPE_SECONDS = 30
+_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
+
+
+def kill_all(spare, pidns=True):
+    """Kill every process of the sandbox but `spare` (our own pid, the
+    template's) and the namespace's init, and reap what is ours to reap;
+    True when none is left. (The student's processes are killed first and
+    at once by `wipe_as`; this catches anything else.)"""
+    me = os.getpid()
+    keep = set(spare) | {me, 1}
+    for _ in range(400):
+        table = proc_table()
+        if pidns:  # everything in our pid namespace is the sandbox's
+            victims = set(table) - keep
+        else:
+            victims = set(descendants(table, me)) - keep
+        alive = [pid for pid in victims if table.get(pid, (0, "Z"))[1] not in "ZX"]
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        reap()
+        if not alive:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _kill_everything_i_can():
+    try:
+        os.kill(-1, signal.SIGKILL)  # every process of this uid but us, atomically
+    except ProcessLookupError:
+        pass
+
+
+def reap():
+    """Collect every child of ours that has ended (we are the subreaper)"""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+def snapshot(places):
+    """What the writable places hold before any student: {place: {name:
+    (inode, uid)}} (the grader's own entries)"""
+    return {place: _entries(place) for place in places}
+
+
+def _entries(place):
+    out = {}
+    try:
+        with os.scandir(place) as it:
+            for entry in it:
+                st = entry.stat(follow_symlinks=False)
+                out[entry.name] = (st.st_ino, st.st_uid)
+    except OSError:
+        pass
+    return out
+
+
+def wipe_as(uid, places, work=None, seconds=WIPE_SECONDS):
+    """As `uid` (a helper that becomes it): kill every process of that uid
+    and wait until none is running, remove everything it owns in
+    `places`, then (re)make the working folder `work` for it. False when
+    it could not, or took longer than `seconds`."""
+    def job():
+        _kill_everything_i_can()
+        me = os.getpid()
+        while any(row[2] == uid and row[1] not in "ZX" and pid != me
+                  for pid, row in proc_table().items()):
+            time.sleep(0.001)
+        return _wipe_all(places, work)
+    return privileges.in_child_as(uid, job, timeout=seconds) == 0
+
+
+def wipe(place):
+    """Remove every entry of `place` that we own, at any depth (see the
+    module doc: no recursion, no long paths)"""
+    me = os.getuid()
+    root = os.open(place, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        while True:
+            with os.scandir(root) as it:
+                mine = [(e.name, e.is_dir(follow_symlinks=False)) for e in it
+                        if e.stat(follow_symlinks=False).st_uid == me]
+            if not mine:
+                return
+            for name, is_dir in mine:
+                if is_dir:
+                    _empty_and_remove(root, name)
+                else:
+                    os.unlink(name, dir_fd=root)
+    finally:
+        os.close(root)
+
+
+def _empty_and_remove(root, name):
+    """Move the subdirectories of root/name up into root (they are removed
+    on the next round), unlink its other entries, remove it"""
+    mode = os.stat(name, dir_fd=root, follow_symlinks=False).st_mode
+    if stat.S_IMODE(mode) & 0o700 != 0o700:
+        os.chmod(name, 0o700, dir_fd=root)  # a locked directory of ours
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root)
+    try:
+        while True:
+            with os.scandir(fd) as it:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            if not entries:
+                break
+            for child, is_dir in entries:
+                if is_dir:
+                    os.rename(child, f".grader-wipe-{uuid.uuid4().hex}", src_dir_fd=fd,
+                              dst_dir_fd=root)
+                else:
+                    os.unlink(child, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=root)
+
+
+def clean(uid, spare, places, work, pidns, seconds=WIPE_SECONDS):
+    """After (or before) a student: their processes killed, their files gone,
+    `work` made afresh for them; the problems, as sentences (empty: clean).
+    uid None: student code runs as we do (no isolation), so we kill first and
+    remove what is ours."""
+    problems = []
+    if uid is not None:
+        wiped = wipe_as(uid, places, work, seconds)
+        killed = kill_all(spare, pidns)
+    else:
+        killed = kill_all(spare, pidns)
+        wiped = privileges.in_child_as(None, lambda: _wipe_all(places, work), seconds) == 0
+    if not killed:
+        problems.append("processes of the student could not be killed")
+    if not wiped:
+        problems.append("the student's files could not be removed in time")
+    return problems
+
+
+def _wipe_all(places, work):
+    for place in places:
+        wipe(place)
+    if work is not None:
+        os.mkdir(work, 0o700)
+    return True
+
+
+def leftovers(baseline):
+    """What is in the writable places or the IPC namespace beyond what was
+    there before any student, as sentences (empty: clean)"""
+    found = []
+    for place, before in baseline.items():
+        now = _entries(place)
+        extra = sorted(name for name, key in now.items() if before.get(name) != key)
+        if extra:
+            shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
+            found.append(f"{len(extra)} entries left in {place} ({shown})")
+    for path in _IPC:
+        try:
+            with open(path) as f:
+                rows = len(f.read().splitlines()) - 1
+        except OSError:
+            continue
+        if rows > 0:
+            found.append(f"{rows} SysV IPC objects left ({os.path.basename(path)})")
+    return found
