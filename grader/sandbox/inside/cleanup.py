@@ -91,31 +91,36 @@ def _entries(place):
     return out
 
 
-def wipe_as(uid, places, work=None, seconds=WIPE_SECONDS):
+def wipe_as(uid, baseline, seconds=WIPE_SECONDS):
     """As `uid` (a helper that becomes it): kill every process of that uid
-    and wait until none is running, remove everything it owns in
-    `places`, then (re)make the working folder `work` for it. False when
-    it could not, or took longer than `seconds`."""
+    and wait until none is running, then remove everything in the places
+    of `baseline` that is not part of it. False when it could not, or took
+    longer than `seconds`."""
     def job():
         _kill_everything_i_can()
         me = os.getpid()
         while any(row[2] == uid and row[1] not in "ZX" and pid != me
                   for pid, row in proc_table().items()):
             time.sleep(0.001)
-        return _wipe_all(places, work)
+        return _wipe_all(baseline)
     return privileges.in_child_as(uid, job, timeout=seconds) == 0
 
 
-def wipe(place):
+def wipe(place, keep=frozenset()):
     """Remove every entry of `place` that we own, at any depth (see the
-    module doc: no recursion, no long paths)"""
+    module doc: no recursion, no long paths), but the top-level entries in
+    `keep`, known by (name, inode): the grader's own, when student code runs
+    as the grader's uid"""
     me = os.getuid()
     root = os.open(place, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         while True:
             with os.scandir(root) as it:
-                mine = [(e.name, e.is_dir(follow_symlinks=False)) for e in it
-                        if e.stat(follow_symlinks=False).st_uid == me]
+                mine = []
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    if st.st_uid == me and (e.name, st.st_ino) not in keep:
+                        mine.append((e.name, e.is_dir(follow_symlinks=False)))
             if not mine:
                 return
             for name, is_dir in mine:
@@ -151,18 +156,18 @@ def _empty_and_remove(root, name):
     os.rmdir(name, dir_fd=root)
 
 
-def clean(uid, spare, places, work, pidns, seconds=WIPE_SECONDS):
-    """After (or before) a student: their processes killed, their files gone,
-    `work` made afresh for them; the problems, as sentences (empty: clean).
-    uid None: student code runs as we do (no isolation), so we kill first and
-    remove what is ours."""
+def clean(uid, spare, baseline, pidns, seconds=WIPE_SECONDS):
+    """After (or before a restart of) a student: their processes killed,
+    their files gone from the places of `baseline`; the problems, as
+    sentences (empty: clean). uid None: student code runs as we do (no
+    isolation), so we kill first and remove all but the baseline."""
     problems = []
     if uid is not None:
-        wiped = wipe_as(uid, places, work, seconds)
+        wiped = wipe_as(uid, baseline, seconds)
         killed = kill_all(spare, pidns)
     else:
         killed = kill_all(spare, pidns)
-        wiped = privileges.in_child_as(None, lambda: _wipe_all(places, work), seconds) == 0
+        wiped = privileges.in_child_as(None, lambda: _wipe_all(baseline), seconds) == 0
     if not killed:
         problems.append("processes of the student could not be killed")
     if not wiped:
@@ -170,11 +175,9 @@ def clean(uid, spare, places, work, pidns, seconds=WIPE_SECONDS):
     return problems
 
 
-def _wipe_all(places, work):
-    for place in places:
-        wipe(place)
-    if work is not None:
-        os.mkdir(work, 0o700)
+def _wipe_all(baseline):
+    for place, before in baseline.items():
+        wipe(place, frozenset((name, key[0]) for name, key in before.items()))
     return True
 
 

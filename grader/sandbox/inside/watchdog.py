@@ -61,11 +61,20 @@ class Tenants:
     def send(self, header, blobs=()):
         student.send(self.out, header, blobs)
 
-    def clean(self, uid, spare, work=True, seconds=cleanup.WIPE_SECONDS):
-        """Kill the student's processes and remove their files (then make a
-        fresh working folder, with `work`); the problems, empty when clean"""
-        return cleanup.clean(uid if self.separate else None, spare, self.places,
-                             self.work if work else None, self.pidns, seconds)
+    def make_places(self):
+        """The working folder student processes run in: the watchdog's, open
+        to the one student at a time (their files in it are theirs, and go
+        after them); then what the places hold before any student"""
+        os.makedirs(self.work, exist_ok=True)
+        os.chmod(self.work, 0o777)
+        self.places.append(self.work)
+        self.baseline = cleanup.snapshot(self.places)
+
+    def clean(self, uid, spare, seconds=cleanup.WIPE_SECONDS):
+        """Kill the student's processes and remove their files; the
+        problems, empty when clean"""
+        return cleanup.clean(uid if self.separate else None, spare, self.baseline,
+                             self.pidns, seconds)
 
 
 class Run:
@@ -93,16 +102,21 @@ class Run:
         self.taken = 0      # bytes S and C sent since the budget was reset
         self.ev_r = self.cmd_w = self.out_r = None
         self.frames = None
+        self.started = False
 
     # processes and pipes
 
     def start(self, direct=None):
-        """Kill what runs, clean, and fork a fresh S through the template"""
+        """Fork a fresh S through the template; before a restart, kill what
+        runs and clean (the first S of a submission starts from the state
+        checked clean after the previous one)"""
         self.close()
-        problems = self.tenants.clean(self.uid, [self.template.pid],
-                                      seconds=self.limits.get("cleanup_seconds", 30))
-        if problems:
-            raise Stop("cleanup", "; ".join(problems))
+        if self.started:
+            problems = self.tenants.clean(self.uid, [self.template.pid],
+                                          seconds=self.limits.get("cleanup_seconds", 30))
+            if problems:
+                raise Stop("cleanup", "; ".join(problems))
+        self.started = True
         ev_r, ev_w = os.pipe()
         cmd_r, cmd_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -293,7 +307,7 @@ def main():
     resolved = trace.warm()
     guard.watch_mode_stack()
     guard.PRISTINE = guard.snapshot()
-    baseline = cleanup.snapshot(tenants.places)
+    tenants.make_places()
     guard.block_audit_hooks()
     template = Template(tenants.work)  # before any request is read
     tenants.send({"ev": "hello", "pid": os.getpid(), "uid": os.getuid(),
@@ -319,9 +333,9 @@ def main():
                                                    f"{type(exc).__name__}: {exc}"[:300]})
         finally:
             run.close()
-            restart += tenants.clean(run.uid, [template.pid], work=False,
+            restart += tenants.clean(run.uid, [template.pid],
                                      seconds=run.limits.get("cleanup_seconds", 30))
-            restart += cleanup.leftovers(baseline)
+            restart += cleanup.leftovers(tenants.baseline)
             if not template.alive():
                 restart.append("the template process died")
             if restart:
