@@ -40,8 +40,9 @@ class Tenants:
     """The students who take turns in this sandbox: a uid each, the places
     they may write to, and the clean-up after each; and the grader's pipe"""
 
-    def __init__(self, grader_out):
+    def __init__(self, grader_out, cleaner=None):
         self.out = grader_out
+        self.cleaner = cleaner
         self.scratch = os.environ.get("GRADER_SCRATCH", "/scratch")
         self.work = os.path.join(self.scratch, "work")
         self.pidns = bool(os.environ.get("GRADER_PIDNS"))
@@ -73,8 +74,10 @@ class Tenants:
     def clean(self, uid, spare, seconds=cleanup.WIPE_SECONDS):
         """Kill the student's processes and remove their files; the
         problems, empty when clean"""
+        if self.cleaner is not None:
+            spare = [*spare, self.cleaner.pid]
         return cleanup.clean(uid if self.separate else None, spare, self.baseline,
-                             self.pidns, seconds)
+                             self.pidns, seconds, self.cleaner)
 
 
 class Run:
@@ -289,7 +292,10 @@ class Run:
         return JobProtocol(self, job).follow()
 
 
-def main():
+def main(cleaner=None):
+    """The watchdog's life; `cleaner`: the small process that does the
+    clean-ups (started before torch was imported), or None to fork them
+    from here"""
     # Our own prints must not corrupt the protocol: stdout becomes stderr
     grader_in, grader_out = 0, os.dup(1)
     os.dup2(2, 1)
@@ -297,7 +303,7 @@ def main():
     os.set_inheritable(grader_in, False)
     privileges.prctl(privileges.PR_SET_DUMPABLE, 0)         # no ptrace, no /proc/<pid>/mem
     privileges.prctl(privileges.PR_SET_CHILD_SUBREAPER, 1)  # orphans come back to us
-    tenants = Tenants(grader_out)
+    tenants = Tenants(grader_out, cleaner)
     home = os.path.join(tenants.scratch, ".watchdog")
     os.makedirs(home, mode=0o755, exist_ok=True)
     os.environ.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=home)
