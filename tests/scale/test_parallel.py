@@ -72,7 +72,7 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
 def _workers(course):
     import json
     out = []
-    for path in (Path(course) / ".grader" / "results" / ASSIGNMENT).glob("*.json"):
+    for path in (Path(course) / ".grader" / "results" / ASSIGNMENT).glob("*/*.json"):
         worker = json.loads(path.read_text())["result"].get("worker")
         if worker:
             out.append(worker)
