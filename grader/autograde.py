@@ -710,7 +710,7 @@ def _grade_all(summary, timings, assignment, course_dir, devices, start, *, work
                         continue
                     if isinstance(result, BaseException):
                         result = _ungraded(recorder, job, f"grading failed: "
-                                           f"{type(result).__name__}: {result}")
+                                           f"{type(result).__name__}: {str(result)[:300]}")
                     else:
                         timings.add_worker(result.get("worker"))
                     finish(job, result)
@@ -834,7 +834,7 @@ def _finish(recorder, course_dir, assignment, job, result, summary):
             raise ValueError("the gradebook has no such notebook in this assignment")
         note = recorder.record(job.student, job.path, result)
     except Exception as exc:  # noqa: BLE001  (costs this submission only)
-        reason = f"not recorded: {type(exc).__name__}: {str(exc)[:300]}"
+        reason = f"not recorded: {type(exc).__name__}: {str(exc).strip()[:300]}"
         summary.failed[job.student] = reason
         _keep(saved, job, dict(result, not_recorded=reason), final)
         return None

@@ -46,6 +46,8 @@ def parser():
     p = sub.add_parser("feedback", help="feedback pages for every graded student")
     p.add_argument("assignment")
     _course(p)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes writing pages (default: all cores, for 40 pages or more)")
 
     p = sub.add_parser("export", help="grades as CSV with a column per function "
                                       "(and a Canvas gradebook CSV)")
@@ -136,7 +138,7 @@ def main(argv=None):
         return _autograde(args)
     elif args.command == "feedback":
         from grader.feedback import feedback
-        pages = feedback(args.assignment, args.course, db_url=args.db)
+        pages = feedback(args.assignment, args.course, db_url=args.db, workers=args.workers)
         print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
     elif args.command == "export":
         from grader.export import export

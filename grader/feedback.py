@@ -24,10 +24,14 @@ others are written, and that student gets a plain page with their grades
 and the reason.
 """
 import html
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor as _Preprocessor
 from traitlets import Bool
 
@@ -330,6 +334,29 @@ def _shared_message(group):
     return group[0]["message"]
 
 
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTMLExporter without its BeautifulSoup pass, which parses
+    and writes out every page again (about a third of a page's time) to give
+    images without one an alt text and JupyterLab-template cells a tabindex.
+    Our template is the classic one (no such cells); images still get the
+    alt text, by a regular expression."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        info = nb.metadata.get("language_info", {})
+        lexer = info.get("pygments_lexer", info.get("name", None))
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _NO_ALT.sub('<img alt="No description has been provided for this image"',
+                           page), resources
+
+
+_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+
+
 PREPROCESSORS = [
     "grader.feedback.StripRubrics",
     "nbgrader.preprocessors.GetGrades",
@@ -345,6 +372,7 @@ def feedback_config(config):
     nbgrader_templates = Path(__import__("nbgrader").__file__).parent / \
         "server_extensions" / "formgrader" / "templates"
     config.GenerateFeedback.preprocessors = list(PREPROCESSORS)
+    config.GenerateFeedback.exporter_class = "grader.feedback.FeedbackExporter"
     config.HTMLExporter.template_name = TEMPLATE
     config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     return config
@@ -374,24 +402,39 @@ def write_nbgrader_config(course_dir, db_url=None, force=False):
     return path
 
 
-def feedback(assignment, course_dir=".", db_url=None, student="*"):
+# Below this many pages one process writes them all (a worker's start-up
+# costs about as much as 20 pages)
+PARALLEL_FROM = 40
+
+
+def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None):
     """Write feedback/<student>/<assignment>/<notebook>.html for every
     autograded notebook (of one student, or all: "*"); return the pages.
-    nbgrader writes them; a page it cannot write is tried once more on its
-    own, then replaced by a plain page with the grades and the reason."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
+    nbgrader writes them, in `workers` processes (default: all cores) for a
+    large class; a page it cannot write is tried once more on its own, then
+    replaced by a plain page with the grades and the reason."""
     course_dir = Path(course_dir).resolve()
     db_url = db_url or default_db_url(course_dir)
-    config = feedback_config(nbgrader_config(course_dir, db_url=db_url))
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    api.log.setLevel("ERROR")
     graded = _autograded(course_dir, assignment, student)
     for who, notebook in graded:  # a page left from an earlier run must not pass for a new one
         _page(course_dir, who, assignment, notebook).unlink(missing_ok=True)
-    log = _generate(api, assignment, student)
+    students = sorted({w for w, _ in graded})
+    workers = max(1, min(workers or os.cpu_count() or 1, len(students) // (PARALLEL_FROM // 2)))
+    if student != "*" or workers == 1 or any("," in w for w in students):
+        log = _generate(_api(course_dir, db_url), assignment, student)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing
+        shares = [students[i::workers] for i in range(workers)]
+        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) \
+                as pool:
+            logs = list(pool.map(_generate_share, [course_dir] * workers, [db_url] * workers,
+                                 [assignment] * workers,
+                                 [sorted(set(students) - set(share)) for share in shares]))
+        log = "\n".join(logs)
     missing = [(w, n) for w, n in graded if not _page(course_dir, w, assignment, n).exists()]
     if missing and student == "*":  # nbgrader stops at some failures: the rest one by one
+        api = _api(course_dir, db_url)
         logs = {w: _generate(api, assignment, w) for w in sorted({w for w, _ in missing})}
         missing = [(w, n) for w, n in missing if not _page(course_dir, w, assignment, n).exists()]
     else:
@@ -401,6 +444,22 @@ def feedback(assignment, course_dir=".", db_url=None, student="*"):
                          _reason(logs.get(who, "")))
     return sorted(_page(course_dir, w, assignment, n) for w, n in graded
                   if _page(course_dir, w, assignment, n).exists())
+
+
+def _api(course_dir, db_url, exclude=()):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    config = feedback_config(nbgrader_config(course_dir, db_url=db_url))
+    if exclude:
+        config.CourseDirectory.student_id_exclude = ",".join(exclude)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    api.log.setLevel("ERROR")
+    return api
+
+
+def _generate_share(course_dir, db_url, assignment, exclude):
+    """In a worker process: the pages of every student but `exclude`"""
+    return _generate(_api(course_dir, db_url, exclude), assignment, "*")
 
 
 def _autograded(course_dir, assignment, student):

@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import jsonschema
@@ -291,6 +292,12 @@ class Recorder:
         why the notebook had to be rebuilt from the released one to be
         recorded. Raises what the gradebook or the disk raised, or
         RecordingFailed when not even the rebuilt notebook could be."""
+        with warnings.catch_warnings():  # nbformat's complaints about odd notebooks
+            warnings.simplefilter("ignore")
+            return self._record_either(student, notebook_path, result)
+
+    def _record_either(self, student, notebook_path, result):
+        """As submitted, else rebuilt from the released notebook"""
         nb = _base_notebook(notebook_path, self.assignment, result)
         try:
             self._record(student, notebook_path, nb, result, cell_notes=True)
@@ -368,7 +375,9 @@ REBUILT = "recorded from the released notebook with your answers"
 
 
 def _describe(exc):
-    return f"{type(exc).__name__}: {str(exc)[:300]}"
+    """An exception in one line"""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
 
 
 def _base_notebook(path, assignment, result):
