@@ -604,8 +604,8 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
             ["cpu"] opts one run out of a course's other devices
 
     Returns a Summary; `stopped` is set when SIGINT or SIGTERM ended the run.
-    Raises ValueError for a bad devices setting, and Refused when grading
-    here (no scheduler) and this machine lacks one of the devices.
+    Raises SettingError (a ValueError) for a bad devices setting, and Refused
+    when grading here (no scheduler) and this machine lacks one of them.
     """
     out = out or sys.stderr
     start = time.monotonic()

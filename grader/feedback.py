@@ -486,7 +486,8 @@ def _generate(api, assignment, student):
 
 def _reason(log):
     """The last error nbgrader logged, in one line"""
-    found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|Entry|Interrupt)\b.*)$", log, re.M)
+    found = re.findall(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Entry|Interrupt)\b.*)$", log,
+                       re.M)
     return found[-1][:300] if found else "nbgrader could not write the page"
 
 

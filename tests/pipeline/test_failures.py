@@ -18,7 +18,7 @@ import pytest
 
 from grader.autograde import autograde
 from grader.course import REPO, default_db_url, results_path
-from grader.record import MARKER, REBUILT, read_marker
+from grader.record import REBUILT, read_marker
 from grader.sample import build
 
 from ..scale._helpers import gradebook_grades, sql_check
@@ -97,8 +97,12 @@ def failing(sample, tmp_path_factory):
         grades = sql_check(default_db_url(course))
     finally:
         mp.undo()
+    kept = json.loads(results_path(course, "pooling", "broken", "pooling").read_text())
+    marked = {s for s in ("ada", "broken", "empty", "unrecordable")
+              if read_marker(course, "pooling", s)}
     second = autograde("pooling", course, workers=1, quiet=True)
-    return {"course": course, "first": first, "grades": grades, "second": second}
+    return {"course": course, "first": first, "grades": grades, "kept": kept,
+            "marked": marked, "second": second}
 
 
 def test_a_worker_failure_is_recorded_as_zero_with_its_reason(failing):
@@ -109,8 +113,9 @@ def test_a_worker_failure_is_recorded_as_zero_with_its_reason(failing):
     assert "broken" in failing["grades"] and sum(v or 0 for v in
                                                  failing["grades"]["broken"].values()) == 0
     assert first.failed["broken"] == "grading failed: RuntimeError: the worker ran out of disk"
-    result = json.loads(results_path(course, "pooling", "broken", "pooling").read_text())
-    assert result["key"] is None and result["result"]["ungraded"]
+    kept = failing["kept"]   # for the report, under no key: not taken for a graded result
+    assert kept["key"] is None and kept["result"]["ungraded"]
+    assert read_marker(course, "pooling", "ada") is not None
     assert "broken" in failing["second"].graded
     assert read_marker(course, "pooling", "broken") is not None
     assert _total(course, "broken") > 30   # alan's mistakes cost a few points, no more
@@ -125,7 +130,7 @@ def test_a_recording_failure_costs_only_that_submission(failing):
     assert sorted(failing["grades"]) == ["ada", "broken", "empty"]
     assert first.failed["unrecordable"].startswith("not recorded: RecordingFailed")
     assert "made up by the test" in first.failed["unrecordable"]
-    assert not (course / "autograded" / "unrecordable" / "pooling" / MARKER).exists()
+    assert failing["marked"] == {"ada", "empty"}   # done: neither `broken` nor this one
     second = failing["second"]
     assert sorted(second.graded) == ["broken", "unrecordable"]
     assert second.timings["graded"] == 1   # only `broken` went to a sandbox
