@@ -66,6 +66,7 @@ from grader.progress import Progress  # noqa: E402
 
 _PRELOAD_ENV = "GRADER_PRELOAD_PLAN"
 _local = threading.local()          # one warm sandbox per worker thread
+_by_thread = {}                     # the same, by thread id, for other threads to stop
 _sandboxes = []                     # every sandbox this process started
 _sandboxes_lock = threading.Lock()
 
@@ -204,7 +205,13 @@ def worker_sandbox(limits=None, isolate=None):
         _local.sandbox = sandbox
         with _sandboxes_lock:
             _sandboxes.append(sandbox)
+    _by_thread[threading.get_ident()] = sandbox
     return sandbox
+
+
+def thread_sandbox(ident):
+    """The sandbox the thread `ident` last used, or None"""
+    return _by_thread.get(ident)
 
 
 _AT_EXIT = []

@@ -30,31 +30,34 @@ def grade_task(data, assignment, seed, limits, isolate, fingerprint, devices=("c
             f"worker {socket.gethostname()} has other checks than the client "
             f"({mine} != {fingerprint}): install the same version of the grader there")
     done = threading.Event()
-    _stop_when_cancelled(done, limits, isolate)
+    _stop_when_cancelled(done)
     try:
         return grade_bytes(data, assignment, seed, limits, isolate, tuple(devices))
     finally:
         done.set()
 
 
-def _stop_when_cancelled(done, limits, isolate):
+def _stop_when_cancelled(done):
     """Until `done`, check twice a second that the scheduler still wants this
-    task (its client may be gone); when not, kill the sandbox grading it"""
+    task (its client may be gone); once it does not, kill the sandbox this
+    thread grades in, again each time until the task ends (a sandbox that
+    was starting is killed as soon as it exists)"""
     try:
         from distributed import get_worker
         from distributed.worker import thread_state
         worker, key = get_worker(), thread_state.key
     except Exception:  # noqa: BLE001  (not on a Dask worker)
         return
-    from grader.autograde import kill_sandbox, worker_sandbox
-    sandbox = worker_sandbox(limits, isolate)  # the one grade_bytes is about to use
+    from grader.autograde import kill_sandbox, thread_sandbox
+    ident = threading.get_ident()
 
     def watch():
         while not done.wait(0.5):
             task = worker.state.tasks.get(key)
             if task is None or task.state in ("cancelled", "released", "forgotten"):
-                kill_sandbox(sandbox)
-                return
+                sandbox = thread_sandbox(ident)
+                if sandbox is not None:
+                    kill_sandbox(sandbox)
     threading.Thread(target=watch, name=f"cancel-{key}", daemon=True).start()
 
 
