@@ -445,7 +445,7 @@ def rebuilt_notebook(path, assignment, note):
             cell.source = answers[gid]
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(
         f"**Your notebook was {note}.** Your code was graded as you submitted it; "
-        f"below, the released notebook shows your answers in their cells"
+        f"below, the released notebook shows the answers found in it in their cells"
         + (", and your other code cells at the end." if others else ".")))
     if others:
         nb.cells.append(nbformat.v4.new_markdown_cell(

@@ -180,3 +180,18 @@ def test_a_cpu_course_gives_nothing_for_unchecked_devices(gpu_course, tmp_path):
     with Recorder(course, "pooling", db) as recorder:   # as submitted, not rebuilt
         assert recorder.record("ada", course / "submitted" / "ada" / "pooling" /
                                "pooling.ipynb", result) is None
+
+
+def test_what_the_machine_has_does_not_change_the_grade(monkeypatch):
+    """Reproduction (issue 18, 4): the `devices` aspect used to run on CUDA
+    wherever the grading machine had a GPU. Now a worker grades on the run's
+    devices only: one that claims a GPU grades a cpu course's notebook with
+    CPU calls alone, exactly as one without"""
+    import grader.checks.devices as devices
+    data = _notebook()
+    plain = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    monkeypatch.setattr(devices, "available", lambda: ["cpu", "cuda"])
+    with_gpu = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    assert with_gpu["devices"] == plain["devices"] == ["cpu"]
+    assert with_gpu["verdicts"] == plain["verdicts"]
+    assert all(set(v["devices"]) <= {"cpu"} for v in with_gpu["verdicts"].values())
