@@ -84,17 +84,18 @@ def course_devices(course_dir):
 
 
 def check_devices(devices, where):
-    """devices as a list in DEVICES' order; ValueError saying what is wrong"""
+    """devices as a list in DEVICES' order; SettingError saying what is wrong"""
     if not isinstance(devices, (list, tuple)) or not all(isinstance(d, str) for d in devices):
-        raise SettingError(f"{where} must be a list of device names such as [\"cpu\", \"cuda\"], "
-                         f"not {devices!r}")
+        raise SettingError(f"{where} must be a list of device names such as "
+                           f"[\"cpu\", \"cuda\"], not {devices!r}")
     unknown = [d for d in devices if d not in DEVICES]
     if unknown:
         raise SettingError(f"{where}: unknown device {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(DEVICES)})")
+                           f"(known: {', '.join(DEVICES)})")
     if "cpu" not in devices:
         raise SettingError(f"{where} must include \"cpu\": every check runs there, and the "
-                         f"`devices` aspect copies its calls to the other devices; got {list(devices)}")
+                           f"`devices` aspect copies its calls to the other devices; "
+                           f"got {list(devices)}")
     return [d for d in DEVICES if d in devices]
 
 

@@ -402,9 +402,9 @@ def write_nbgrader_config(course_dir, db_url=None, force=False):
     return path
 
 
-# Below this many pages one process writes them all (a worker's start-up
-# costs about as much as 20 pages)
-PARALLEL_FROM = 40
+# A worker process costs about as much to start as 20 pages: one worker per
+# 20 pages at most (so one process below 40)
+PAGES_PER_WORKER = 20
 
 
 def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None):
@@ -419,7 +419,7 @@ def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None)
     for who, notebook in graded:  # a page left from an earlier run must not pass for a new one
         _page(course_dir, who, assignment, notebook).unlink(missing_ok=True)
     students = sorted({w for w, _ in graded})
-    workers = max(1, min(workers or os.cpu_count() or 1, len(students) // (PARALLEL_FROM // 2)))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(students) // PAGES_PER_WORKER))
     if student != "*" or workers == 1 or any("," in w for w in students):
         log = _generate(_api(course_dir, db_url), assignment, student)
     else:
