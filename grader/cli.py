@@ -39,6 +39,11 @@ def parser():
     p.add_argument("--call-seconds", type=float, default=None)
     p.add_argument("--cell-seconds", type=float, default=None)
     p.add_argument("--notebook-seconds", type=float, default=None)
+    p.add_argument("--devices", default=None, metavar="LIST",
+                   help="devices to check, comma-separated (default: the course's, "
+                        "[grading] devices in DIR/grader.toml, else cpu); `--devices cpu` "
+                        "opts one run out of the course's GPU: its `devices` checks are "
+                        "then worth 0")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--timings", action="store_true",
                    help="say where the time went: start-up, and per submission the "
@@ -47,6 +52,8 @@ def parser():
     p = sub.add_parser("feedback", help="feedback pages for every graded student")
     p.add_argument("assignment")
     _course(p)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes writing pages (default: all cores, for 40 pages or more)")
 
     p = sub.add_parser("export", help="grades as CSV with a column per function "
                                       "(and a Canvas gradebook CSV)")
@@ -77,6 +84,56 @@ def parser():
     return top
 
 
+def _autograde(args):
+    """Grade, then say what happened. Exit status: 0 when the run completed
+    (submissions with problems included: each is named), 2 when nothing
+    could be graded (a bad setting, a device missing here), 3 when workers
+    refused submissions, 130 / 143 when Ctrl-C / SIGTERM stopped it."""
+    import shlex
+
+    from grader.autograde import Refused, autograde
+    from grader.course import SettingError
+    limits = {k: v for k, v in (("memory_mb", args.memory_mb),
+                                ("call_seconds", args.call_seconds),
+                                ("cell_seconds", args.cell_seconds),
+                                ("notebook_seconds", args.notebook_seconds)) if v is not None}
+    devices = None if args.devices is None else \
+        [d.strip() for d in args.devices.split(",") if d.strip()]
+    try:
+        s = autograde(args.assignment, args.course, workers=args.workers, force=args.force,
+                      scheduler=args.scheduler, seed=args.seed, limits=limits or None,
+                      db_url=args.db, quiet=args.quiet, devices=devices)
+    except (Refused, SettingError) as exc:
+        print(f"grader autograde: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.assignment}: graded {len(s.graded)}, up to date {len(s.skipped)}, "
+          f"with problems {len(s.failed)}, in {s.seconds:.1f} s")
+    print(f"  devices checked: {', '.join(s.devices)}"
+          + (f" (opted out for this run: the course is graded on {', '.join(s.course_devices)})"
+             if s.devices != s.course_devices else "")
+          + ("; the `devices` checks are worth 0" if s.devices == ["cpu"] else ""))
+    for student, reason in sorted(s.failed.items()):
+        print(f"  {student}: {reason}")
+    if s.unisolated:
+        print(f"WARNING: {len(s.unisolated)} submissions ran without bubblewrap "
+              f"(rlimits only: no network or file-system isolation)")
+    if args.timings:
+        import json
+        print(json.dumps(s.timings, indent=1))
+    if s.refused:
+        print(f"REFUSED: workers refused {len(s.refused)} submissions; nothing was recorded "
+              f"for them:")
+        for student, reason in sorted(s.refused.items()):
+            print(f"  {student}: {reason}")
+    if s.stopped:
+        again = shlex.join(["grader", "autograde", args.assignment, "--course", args.course]
+                           + (["--devices", args.devices] if args.devices else []))
+        print(f"STOPPED by {s.stopped}: {len(s.graded)} submissions recorded in this run are "
+              f"kept; {s.left} not recorded yet. To grade them, run again: {again}")
+        return 130 if s.stopped == "SIGINT" else 143
+    return 3 if s.refused else 0
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.command == "release":
@@ -91,27 +148,10 @@ def main(argv=None):
             print(f"grader publish: {exc}", file=sys.stderr)
             return 2
     elif args.command == "autograde":
-        from grader.autograde import autograde
-        limits = {k: v for k, v in (("memory_mb", args.memory_mb),
-                                    ("call_seconds", args.call_seconds),
-                                    ("cell_seconds", args.cell_seconds),
-                                    ("notebook_seconds", args.notebook_seconds)) if v is not None}
-        s = autograde(args.assignment, args.course, workers=args.workers, force=args.force,
-                      scheduler=args.scheduler, seed=args.seed, limits=limits or None,
-                      db_url=args.db, quiet=args.quiet)
-        print(f"{args.assignment}: graded {len(s.graded)}, up to date {len(s.skipped)}, "
-              f"with problems {len(s.failed)}, in {s.seconds:.1f} s")
-        for student, reason in sorted(s.failed.items()):
-            print(f"  {student}: {reason}")
-        if s.unisolated:
-            print(f"WARNING: {len(s.unisolated)} submissions ran without bubblewrap "
-                  f"(rlimits only: no network or file-system isolation)")
-        if args.timings:
-            import json
-            print(json.dumps(s.timings, indent=1))
+        return _autograde(args)
     elif args.command == "feedback":
         from grader.feedback import feedback
-        pages = feedback(args.assignment, args.course, db_url=args.db)
+        pages = feedback(args.assignment, args.course, db_url=args.db, workers=args.workers)
         print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
     elif args.command == "export":
         from grader.export import export

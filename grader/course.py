@@ -6,6 +6,7 @@ submitted/<student>/<assignment>/, autograded/, feedback/ and gradebook.db.
 """
 import os
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -51,6 +52,57 @@ def nbgrader_config(course_dir, db_url=None, release_dir=None):
 
 def default_db_url(course_dir):
     return os.environ.get("GRADER_DB_URL") or f"sqlite:///{Path(course_dir).resolve()}/gradebook.db"
+
+
+# The devices a course may be graded on; every check runs on the CPU and
+# copies the calls of the `devices` aspect to the others
+DEVICES = ("cpu", "cuda")
+SETTINGS = "grader.toml"
+
+
+class SettingError(ValueError):
+    """A course setting (DIR/grader.toml, --devices) that cannot be used"""
+
+
+def course_devices(course_dir):
+    """The devices the course is graded on: `[grading] devices` in
+    DIR/grader.toml, ["cpu"] where the file or the key is missing"""
+    path = Path(course_dir) / SETTINGS
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ["cpu"]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingError(f"{path} cannot be read: {exc}") from None
+    try:
+        grading = tomllib.loads(text).get("grading", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingError(f"{path} is not valid TOML: {exc}") from None
+    if not isinstance(grading, dict):
+        raise SettingError(f"{path}: [grading] must be a table, e.g. [grading] devices = [\"cpu\"]")
+    return check_devices(grading.get("devices", ["cpu"]), f"{path} [grading] devices")
+
+
+def check_devices(devices, where):
+    """devices as a list in DEVICES' order; SettingError saying what is wrong"""
+    if not isinstance(devices, (list, tuple)) or not all(isinstance(d, str) for d in devices):
+        raise SettingError(f"{where} must be a list of device names such as "
+                           f"[\"cpu\", \"cuda\"], not {devices!r}")
+    unknown = [d for d in devices if d not in DEVICES]
+    if unknown:
+        raise SettingError(f"{where}: unknown device {', '.join(map(repr, unknown))} "
+                           f"(known: {', '.join(DEVICES)})")
+    if "cpu" not in devices:
+        raise SettingError(f"{where} must include \"cpu\": every check runs there, and the "
+                           f"`devices` aspect copies its calls to the other devices; "
+                           f"got {list(devices)}")
+    return [d for d in DEVICES if d in devices]
+
+
+def results_path(course_dir, assignment, student, notebook):
+    """Where a graded submission's result is kept until (and after) it is
+    recorded: a folder per student, so that any student id comes back whole"""
+    return Path(course_dir) / ".grader" / "results" / assignment / student / f"{notebook}.json"
 
 
 def submissions(course_dir, assignment):

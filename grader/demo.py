@@ -31,7 +31,11 @@ def demo(course_dir=None, workers=None, out=None):
     say(f"2. sample class: {len(names)} submissions in {course_dir}/submitted")
     say("3. autograde (each submission in the sandbox, judged outside it)")
     summary = autograde("pooling", course_dir, workers=workers, out=sys.stderr)
-    say(f"   graded {len(summary.graded)} in {summary.seconds:.1f} s")
+    if summary.stopped:
+        say(f"   stopped by {summary.stopped}")
+        return course_dir
+    say(f"   graded {len(summary.graded)} in {summary.seconds:.1f} s, on "
+        f"{', '.join(summary.devices)}")
     for student, reason in sorted(summary.failed.items()):
         say(f"   ! {student}: {reason}")
     write_nbgrader_config(course_dir)  # formgrader started here grades the same way

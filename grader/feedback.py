@@ -14,13 +14,24 @@ with nbgrader's preprocessors (GetGrades, ClearHiddenTests) plus ours:
 The page uses our template (grader/templates/feedback, found before nbgrader's own), which shows
 each check as a compact card instead of nbgrader's code panel. No hidden
 test code reaches the page: the autograded notebook holds none (record.py)
-and ClearHiddenTests runs again here.
+and ClearHiddenTests runs again here. The summary also says which devices
+were checked and what went wrong while grading (the autograded notebook's
+`grader` metadata, written by record.py); a check worth nothing in this
+course (`devices` where only the CPU is checked) shows as not checked.
+
+One student's page that nbgrader cannot write costs only that page: the
+others are written, and that student gets a plain page with their grades
+and the reason.
 """
 import html
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor as _Preprocessor
 from traitlets import Bool
 
@@ -62,6 +73,8 @@ def output_text(cell):
 def _status(score, points):
     if score is None:
         return "ungraded"
+    if points == 0:
+        return "unchecked"  # worth nothing in this course
     if points and score >= points:
         return "pass"
     return "partial" if score > 0 else "fail"
@@ -137,10 +150,13 @@ class FeedbackSummary(Preprocessor):
         for a in answers:
             if a["grade_id"] in pending:
                 a["score"], a["status"] = None, "ungraded"
+        graded = nb.metadata.get("grader") if isinstance(nb.metadata.get("grader"), dict) else {}
         info = {"assignment": g.get("assignment", ""), "student": g.get("student", ""),
                 "notebook": g.get("notebook", ""), "score": g.get("score"),
                 "max_score": g.get("max_score"), "late_penalty": g.get("late_penalty") or 0,
-                "checks": checks, "answers": answers}
+                "checks": checks, "answers": answers,
+                "devices": [str(d) for d in graded.get("devices") or []],
+                "problems": [str(p) for p in graded.get("problems") or []]}
         order = [a for a in ASPECTS if any(c["aspect"] == a for c in checks)]
         info["summary_html"] = summary_html(info, order, FUNCTIONS)
         resources["grader"] = info
@@ -196,6 +212,14 @@ def summary_html(info, aspects, functions=None):
     if info.get("late_penalty"):
         out.append(f'<div class="fb-note fb-late">late penalty: −{_fmt(info["late_penalty"])}</div>')
     out.append('</div></div>')
+    if info.get("devices"):
+        unchecked = any(c["status"] == "unchecked" for c in checks)
+        out.append(f'<p class="fb-devices">Checked on: <b>{e(", ".join(info["devices"]))}</b>'
+                   + (' (the <code>devices</code> checks were not run: they are worth 0 here)'
+                      if unchecked else '') + '</p>')
+    if info.get("problems"):
+        out.append('<div class="fb-problems"><b>While grading your notebook:</b><ul>'
+                   + "".join(f"<li>{e(p)}</li>" for p in info["problems"]) + '</ul></div>')
 
     # functions × aspects
     if rows:
@@ -216,14 +240,17 @@ def summary_html(info, aspects, functions=None):
                 if c is None:
                     out.append('<td class="fb-na" title="not checked for this function"></td>')
                     continue
-                mark = {"pass": "\u2714", "partial": "\u25d1"}.get(c["status"], "\u2718")
-                out.append(f'<td class="fb-{c["status"]}" title="{e(c["description"])}">'
+                mark = {"pass": "\u2714", "partial": "\u25d1",
+                        "unchecked": "\u2013"}.get(c["status"], "\u2718")
+                title = c["message"] if c["status"] == "unchecked" else c["description"]
+                out.append(f'<td class="fb-{c["status"]}" title="{e(title)}">'
                            f'<a href="#{e(c["grade_id"])}"><span class="fb-mark">{mark}</span> '
                            f'{_fmt(c["score"] or 0)}/{_fmt(c["points"])}</a></td>')
             out.append(f'<td class="fb-pts">{_fmt(got)} / {_fmt(top_fn)}</td></tr>')
         out.append('</tbody></table>')
-        out.append('<p class="fb-legend">\u2714 passed · \u2718 failed · a blank: not '
-                   'checked for that function. Click a result to jump to its check.</p>')
+        out.append('<p class="fb-legend">\u2714 passed · \u2718 failed · \u2013 not checked '
+                   'in this course · a blank: not checked for that function. Click a result to '
+                   'jump to its check.</p>')
 
     # written answers
     if answers:
@@ -242,7 +269,7 @@ def summary_html(info, aspects, functions=None):
         out.append('</tbody></table>')
 
     # what to fix
-    failing = [c for c in checks if c["status"] != "pass"]
+    failing = [c for c in checks if c["status"] not in ("pass", "unchecked")]
     if failing:
         out.append('<h2>What to fix</h2>')
         out.append('<p class="fb-legend">For each check that failed: the smallest call '
@@ -307,6 +334,29 @@ def _shared_message(group):
     return group[0]["message"]
 
 
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTMLExporter without its BeautifulSoup pass, which parses
+    and writes out every page again (about a third of a page's time) to give
+    images without one an alt text and JupyterLab-template cells a tabindex.
+    Our template is the classic one (no such cells); images still get the
+    alt text, by a regular expression."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        info = nb.metadata.get("language_info", {})
+        lexer = info.get("pygments_lexer", info.get("name", None))
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _NO_ALT.sub('<img alt="No description has been provided for this image"',
+                           page), resources
+
+
+_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+
+
 PREPROCESSORS = [
     "grader.feedback.StripRubrics",
     "nbgrader.preprocessors.GetGrades",
@@ -322,6 +372,7 @@ def feedback_config(config):
     nbgrader_templates = Path(__import__("nbgrader").__file__).parent / \
         "server_extensions" / "formgrader" / "templates"
     config.GenerateFeedback.preprocessors = list(PREPROCESSORS)
+    config.GenerateFeedback.exporter_class = "grader.feedback.FeedbackExporter"
     config.HTMLExporter.template_name = TEMPLATE
     config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     return config
@@ -351,16 +402,132 @@ def write_nbgrader_config(course_dir, db_url=None, force=False):
     return path
 
 
-def feedback(assignment, course_dir=".", db_url=None, student="*"):
-    """Write feedback/<student>/<assignment>/*.html; return the pages"""
+# A worker process costs about as much to start as 20 pages: one worker per
+# 20 pages at most (so one process below 40)
+PAGES_PER_WORKER = 20
+
+
+def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None):
+    """Write feedback/<student>/<assignment>/<notebook>.html for every
+    autograded notebook (of one student, or all: "*"); return the pages.
+    nbgrader writes them, in `workers` processes (default: all cores) for a
+    large class; a page it cannot write is tried once more on its own, then
+    replaced by a plain page with the grades and the reason."""
+    course_dir = Path(course_dir).resolve()
+    db_url = db_url or default_db_url(course_dir)
+    graded = _autograded(course_dir, assignment, student)
+    for who, notebook in graded:  # a page left from an earlier run must not pass for a new one
+        _page(course_dir, who, assignment, notebook).unlink(missing_ok=True)
+    students = sorted({w for w, _ in graded})
+    workers = max(1, min(workers or os.cpu_count() or 1, len(students) // PAGES_PER_WORKER))
+    if student != "*" or workers == 1 or any("," in w for w in students):
+        log = _generate(_api(course_dir, db_url), assignment, student)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing
+        shares = [students[i::workers] for i in range(workers)]
+        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) \
+                as pool:
+            logs = list(pool.map(_generate_share, [course_dir] * workers, [db_url] * workers,
+                                 [assignment] * workers,
+                                 [sorted(set(students) - set(share)) for share in shares]))
+        log = "\n".join(logs)
+    missing = [(w, n) for w, n in graded if not _page(course_dir, w, assignment, n).exists()]
+    if missing and student == "*":  # nbgrader stops at some failures: the rest one by one
+        api = _api(course_dir, db_url)
+        logs = {w: _generate(api, assignment, w) for w in sorted({w for w, _ in missing})}
+        missing = [(w, n) for w, n in missing if not _page(course_dir, w, assignment, n).exists()]
+    else:
+        logs = {w: log for w, _ in missing}
+    for who, notebook in missing:
+        write_plain_page(course_dir, db_url, who, assignment, notebook,
+                         _reason(logs.get(who, "")))
+    return sorted(_page(course_dir, w, assignment, n) for w, n in graded
+                  if _page(course_dir, w, assignment, n).exists())
+
+
+def _api(course_dir, db_url, exclude=()):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    course_dir = Path(course_dir).resolve()
-    config = feedback_config(nbgrader_config(course_dir,
-                                             db_url=db_url or default_db_url(course_dir)))
+    config = feedback_config(nbgrader_config(course_dir, db_url=db_url))
+    if exclude:
+        config.CourseDirectory.student_id_exclude = ",".join(exclude)
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     api.log.setLevel("ERROR")
-    result = api.generate_feedback(assignment, student_id=student, force=True)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader could not write feedback:\n{result['log']}")
-    return sorted((course_dir / "feedback").glob(f"{student}/{assignment}/*.html"))
+    return api
+
+
+def _generate_share(course_dir, db_url, assignment, exclude):
+    """In a worker process: the pages of every student but `exclude`"""
+    return _generate(_api(course_dir, db_url, exclude), assignment, "*")
+
+
+def _autograded(course_dir, assignment, student):
+    """[(student, notebook id)] of the autograded notebooks"""
+    root = course_dir / "autograded"
+    folders = [root / student] if student != "*" else \
+        (sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else [])
+    return [(folder.name, nb.stem) for folder in folders
+            for nb in sorted((folder / assignment).glob("*.ipynb"))]
+
+
+def _page(course_dir, student, assignment, notebook):
+    return course_dir / "feedback" / student / assignment / f"{notebook}.html"
+
+
+def _generate(api, assignment, student):
+    """nbgrader's generate_feedback; its log (never raises)"""
+    try:
+        result = api.generate_feedback(assignment, student_id=student, force=True)
+        return "" if result["success"] else str(result.get("log") or result.get("error") or "")
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _reason(log):
+    """The last error nbgrader logged, in one line"""
+    found = re.findall(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Entry|Interrupt)\b.*)$", log,
+                       re.M)
+    return found[-1][:300] if found else "nbgrader could not write the page"
+
+
+def write_plain_page(course_dir, db_url, student, assignment, notebook, reason):
+    """A page with the student's grades from the gradebook, each check's
+    message from the grader's cached result, and why nbgrader's page is
+    missing"""
+    from nbgrader.api import Gradebook
+
+    from grader.course import results_path
+    e = lambda t: html.escape(str(t), quote=True)
+    try:
+        with Gradebook(db_url) as gb:
+            sub = gb.find_submission_notebook(notebook, assignment, student)
+            grades = [(g.name, g.score, g.max_score) for g in sub.grades]
+    except Exception:  # noqa: BLE001
+        grades = []
+    try:
+        import json
+        cached = json.loads(results_path(course_dir, assignment, student, notebook)
+                            .read_text(encoding="utf-8"))["result"]
+        verdicts, problems = cached.get("verdicts") or {}, cached.get("problems") or []
+    except Exception:  # noqa: BLE001
+        verdicts, problems = {}, []
+    score = sum(g[1] or 0 for g in grades)
+    top = sum(g[2] or 0 for g in grades)
+    rows = "".join(
+        f"<tr><td><code>{e(name)}</code></td><td>{_fmt(got or 0)} / {_fmt(most)}</td>"
+        f"<td><pre>{e((verdicts.get(name) or {}).get('message', ''))}</pre></td></tr>"
+        for name, got, most in grades)
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<title>{e(assignment)}: feedback for {e(student)}</title></head><body>'
+            f'<h1>{e(assignment)}</h1><p>Feedback for <b>{e(student)}</b> · notebook '
+            f'<code>{e(notebook)}.ipynb</code> · {_fmt(score)} / {_fmt(top)} points</p>'
+            f'<p>The full feedback page could not be made ({e(reason)}); your grades and '
+            f'what each check found are below.</p>'
+            + (f'<p>While grading your notebook: {e("; ".join(problems))}</p>' if problems else "")
+            + f'<table border="1" cellpadding="4"><tr><th>check</th><th>points</th>'
+            f'<th>what it found</th></tr>{rows}</table></body></html>')
+    path = _page(course_dir, student, assignment, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -15,12 +15,19 @@ after every cell, which inside a recorder only flushes; the transaction
 commits when the whole submission is written. A run killed mid-way leaves
 each submission either fully recorded or not at all, and a submission
 costs one commit (one fsync on SQLite) instead of about sixty.
+
+A notebook that nbgrader cannot record as submitted (its preprocessors
+raise KeyError or MissingEntry on some odd notebooks: all cells deleted,
+a grade cell without its id, a solution cell flagged as a grade cell, ...)
+costs only itself: it is recorded from the released notebook with the
+student's answers put back into their cells, and says so at its top.
 """
 import contextlib
 import datetime
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import jsonschema
@@ -33,7 +40,9 @@ from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                     ClearOutput, DeduplicateIds, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
 from grader.rubrics import add_rubrics
 
 MARKER = ".grader.json"
@@ -69,6 +78,9 @@ def new_output(output_type, **fields):
 
 
 def _output(gid, verdict):
+    if verdict is not None and not verdict.get("max_points"):
+        # worth nothing here (a `devices` aspect on a cpu-only course)
+        return new_output("stream", name="stdout", text=verdict["message"] + "\n")
     if verdict is None:
         from grader.checks.specs import parse_grade_id  # (imports torch: only when needed)
         try:
@@ -276,21 +288,53 @@ class Recorder:
     def record(self, student, notebook_path, result):
         """Sanitize, fill and save one notebook's grades; write the autograded
         copy. All of the submission's rows are written in one transaction;
-        the notebook file is written after it commits."""
+        the notebook file is written after it commits. Returns None, or
+        why the notebook had to be rebuilt from the released one to be
+        recorded. Raises what the gradebook or the disk raised, or
+        RecordingFailed when not even the rebuilt notebook could be."""
+        with warnings.catch_warnings():  # nbformat's complaints about odd notebooks
+            warnings.simplefilter("ignore")
+            return self._record_either(student, notebook_path, result)
+
+    def _record_either(self, student, notebook_path, result):
+        """As submitted, else rebuilt from the released notebook"""
+        nb = _base_notebook(notebook_path, self.assignment, result)
+        try:
+            self._record(student, notebook_path, nb, result, cell_notes=True)
+            return None
+        except (OSError, SQLAlchemyError):
+            raise  # the gradebook or the disk, not the notebook
+        except Exception as exc:  # noqa: BLE001  (whatever nbgrader makes of an odd notebook)
+            first = exc
+        note = (f"{REBUILT} (nbgrader could not record it as submitted: "
+                f"{_describe(first)})")
+        nb = rebuilt_notebook(notebook_path, self.assignment, note)
+        problems = list(result.get("problems") or [])
+        result = dict(result, problems=problems + [note] if note not in problems else problems)
+        try:
+            self._record(student, notebook_path, nb, result, cell_notes=False)
+        except Exception as exc:
+            raise RecordingFailed(f"nbgrader could not record the notebook ({_describe(first)}), "
+                                  f"nor the released notebook with its answers "
+                                  f"({_describe(exc)})") from exc
+        return note
+
+    def _record(self, student, notebook_path, nb, result, cell_notes):
         course_dir, assignment = self.course_dir, self.assignment
         notebook_id = Path(notebook_path).stem
         resources = {"nbgrader": {"notebook": notebook_id, "assignment": assignment,
                                   "student": student, "db_url": self.db_url}}
         submitted_dir = Path(notebook_path).parent
         timestamp = _timestamp(submitted_dir)
-        nb = _base_notebook(notebook_path, assignment, result)
         with self.transaction() as gb, _lend(self.borrowed):
             gb.update_or_create_student(student)
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-            for pp in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
+            nb, resources = ClearOutput().preprocess(nb, resources)
+            if cell_notes:  # by the cell's index in the notebook as it was graded
+                _student_cell_notes(nb, result)
+            for pp in (DeduplicateIds(), OverwriteKernelspec(),
                        OverwriteCells(add_missing_cells=True), FastCheckCellMetadata()):
                 nb, resources = pp.preprocess(nb, resources)
-            _student_cell_notes(nb, result)
             hidden = ClearHiddenTests()
             for cell in nb.cells:  # the autograded copy never holds hidden test code
                 if utils.is_grade(cell) and cell.cell_type == "code":
@@ -298,21 +342,47 @@ class Recorder:
             for pp in (FillResults(result), SaveAutoGrades(), AssignLatePenalties(),
                        FastCheckCellMetadata()):
                 nb, resources = pp.preprocess(nb, resources)
-        add_rubrics(nb, assignment, notebook_id)  # for graders in formgrader
+            add_rubrics(nb, assignment, notebook_id)  # for graders in formgrader
+            nb.metadata["grader"] = {"devices": list(result.get("devices") or []),
+                                     "problems": list(result.get("problems") or [])}
+            text = nbformat.writes(nb)  # before the commit: a failure here records nothing
         dest = course_dir / "autograded" / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
-        _atomic_write(dest / f"{notebook_id}.ipynb", nbformat.writes(nb))
+        _atomic_write(dest / f"{notebook_id}.ipynb", text)
         # nbgrader's release_feedback needs the secret that `collect` wrote
         for name in ("timestamp.txt", "submission_secret.txt"):
             if (submitted_dir / name).exists():
                 shutil.copy(submitted_dir / name, dest / name)
         return dest / f"{notebook_id}.ipynb"
 
+    def zero_verdicts(self, notebook_id, reason):
+        """0 points, with `reason`, for every automatically graded cell of the
+        notebook (from the gradebook: for a submission nothing could grade)"""
+        source = self.gb.find_notebook(notebook_id, self.assignment)
+        answers = {cell.name for cell in source.solution_cells}
+        return {cell.name: {"grade_id": cell.name, "passed": False, "points": 0.0,
+                            "max_points": cell.max_score, "message": reason, "checked": 0,
+                            "devices": []}
+                for cell in source.grade_cells if cell.name not in answers}
+
+
+class RecordingFailed(RuntimeError):
+    """Not even the released notebook with the student's answers could be recorded"""
+
+
+# How the autograded copy of a notebook nbgrader could not record begins
+REBUILT = "recorded from the released notebook with your answers"
+
+
+def _describe(exc):
+    """An exception in one line"""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
+
 
 def _base_notebook(path, assignment, result):
     """The submission, or for an unreadable file the released notebook, so
     that the autograded copy and the feedback still say what happened"""
-    from grader.course import EXERCISES
     try:
         with open(path, encoding="utf-8") as f:
             nb = nbformat.read(f, as_version=4)
@@ -320,13 +390,74 @@ def _base_notebook(path, assignment, result):
             return nb
     except Exception:  # noqa: BLE001
         pass
-    released = EXERCISES / assignment / Path(path).name
-    with open(released, encoding="utf-8") as f:
-        nb = nbformat.read(f, as_version=4)
+    nb = _released(assignment, Path(path).stem)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(
         f"**The submitted file could not be read**: {'; '.join(result.get('problems', []))}. "
         f"Every check scored 0."))
     return nb
+
+
+def _released(assignment, notebook_id):
+    from grader.course import EXERCISES
+    with open(EXERCISES / assignment / f"{notebook_id}.ipynb", encoding="utf-8") as f:
+        return nbformat.read(f, as_version=4)
+
+
+def rebuilt_notebook(path, assignment, note):
+    """The released notebook with the student's answers in its solution cells
+    (matched by grade id and cell type), the student's other code cells at
+    the end and `note` at the top: what is recorded when nbgrader cannot
+    record the submission as it is. The student's nbgrader metadata is
+    dropped; the grades come from the verdicts, which were made from the
+    submission itself."""
+    nb = _released(assignment, Path(path).stem)
+    try:
+        with open(path, encoding="utf-8") as f:
+            theirs = nbformat.read(f, as_version=4).get("cells")
+    except Exception:  # noqa: BLE001
+        theirs = None
+    solutions, tests = {}, set()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            solutions[meta["grade_id"]] = cell.cell_type
+        elif meta.get("grade"):
+            tests.add(meta["grade_id"])
+    released_code = {c.source for c in nb.cells if c.cell_type == "code"}
+    answers, others = {}, []
+    for cell in theirs if isinstance(theirs, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata")
+        meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        gid = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
+        kind, source = cell.get("cell_type"), _text(cell.get("source"))
+        if gid in solutions and solutions[gid] == kind and gid not in answers:
+            answers[gid] = source
+        elif kind == "code" and gid not in tests and not (meta.get("grade") and not
+                                                          meta.get("solution")) \
+                and source.strip() and source not in released_code:
+            others.append(source)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+        f"**Your notebook was {note}.** Your code was graded as you submitted it; "
+        f"below, the released notebook shows the answers found in it in their cells"
+        + (", and your other code cells at the end." if others else ".")))
+    if others:
+        nb.cells.append(nbformat.v4.new_markdown_cell(
+            "**Your other code cells** (graded with the rest):"))
+        nb.cells += [nbformat.v4.new_code_cell(source) for source in others]
+    return nb
+
+
+def _text(source):
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
 
 
 def _timestamp(folder):

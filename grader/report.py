@@ -5,7 +5,7 @@ every function and aspect, the most common failure reasons, the submissions
 that crashed, timed out or hit a limit, the written answers still to grade,
 and how long grading took. Scores come from nbgrader's gradebook (so hand
 grades count); reasons, incidents and times from the grader's cached
-results (DIR/.grader/results/<assignment>/<student>.<notebook>.json).
+results (DIR/.grader/results/<assignment>/<student>/<notebook>.json).
 Figures are matplotlib PNGs embedded as base64: the page needs no other file.
 """
 import base64
@@ -28,18 +28,21 @@ e = lambda s: html.escape(str(s), quote=True)
 # --- reading -------------------------------------------------------------------
 
 def cached_results(course_dir, assignment):
-    """{student: [result dict per notebook]} from the grader's cache"""
+    """{student: [result dict per notebook]} from the grader's cache, one
+    folder per student (and, from older runs, `<student>.<notebook>.json`;
+    notebook names have no dot, student ids may)"""
     out = {}
     folder = Path(course_dir) / ".grader" / "results" / assignment
-    for path in sorted(folder.glob("*.json")):
-        student = path.name.split(".", 1)[0]
+    found = [(p.parent.name, p.stem, p) for p in folder.glob("*/*.json")]
+    found += [(*p.stem.rpartition(".")[::2], p) for p in folder.glob("*.json")]
+    for student, notebook, path in sorted(found):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            result = data["result"]
+            result = json.loads(path.read_text(encoding="utf-8"))["result"]
+            result = dict(result, notebook=notebook)
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        result = dict(result, notebook=path.stem.split(".", 1)[-1])
-        out.setdefault(student, []).append(result)
+        if student:
+            out.setdefault(student, []).append(result)
     return out
 
 
@@ -124,16 +127,24 @@ _LIMIT_WORDS = ("MemoryError", "DefaultCPUAllocator", "out of memory", "CPU time
 
 def incidents(results, output_limit=65536):
     """[(student, kind, where, detail)]: kind is 'unreadable', 'timeout',
-    'crash', 'limit' or 'error' (a cell that raised)"""
+    'crash', 'limit', 'error' (a cell that raised), 'ungraded' (no worker
+    could grade it: 0, graded again next run), 'rebuilt' (recorded from the
+    released notebook) or 'unrecorded' (not in the gradebook)"""
+    from grader.record import REBUILT
     out = []
     for student, per_nb in sorted(results.items()):
         for result in per_nb:
             nb = result.get("notebook", "")
+            if result.get("not_recorded"):
+                out.append((student, "unrecorded", nb, str(result["not_recorded"])))
             if result.get("unreadable"):
                 out.append((student, "unreadable", nb, "; ".join(result.get("problems") or [])))
+            elif result.get("ungraded"):
+                out.append((student, "ungraded", nb, "; ".join(result.get("problems") or [])))
             else:
                 for p in result.get("problems") or []:
-                    kind = "limit" if any(w in p for w in _LIMIT_WORDS) else \
+                    kind = "rebuilt" if p.startswith(REBUILT) else \
+                        "limit" if any(w in p for w in _LIMIT_WORDS) else \
                         "timeout" if "time" in p else "crash"
                     out.append((student, kind, nb, p))
             for index, cell in sorted((result.get("cells") or {}).items(),
@@ -275,6 +286,15 @@ def assignment_section(course_dir, db_url, assignment):
         out.append(f'<div class="rp-card"><div class="rp-card-v">{e(value)}</div>'
                    f'<div class="rp-card-l">{e(label)}</div></div>')
     out.append('</div>')
+    checked = sorted({d for per in results.values() for r in per for d in r.get("devices") or []},
+                     key=lambda d: (d != "cpu", d))
+    unchecked = [r for r in rows if any(m == 0 and gid.endswith("-devices")
+                                        for gid, (_, m) in r["aspects"].items())]
+    if checked:
+        out.append(f'<p class="rp-devices">Devices checked: <b>{e(", ".join(checked))}</b>'
+                   + (f'; the <code>devices</code> checks were not run and are worth 0 '
+                      f'({len(unchecked)} submission{"s" if len(unchecked) != 1 else ""})'
+                      if unchecked else '') + '.</p>')
 
     # distribution
     out.append('<h3>Score distribution</h3>')
@@ -301,6 +321,10 @@ def assignment_section(course_dir, db_url, assignment):
                 continue
             gid = f"{f}-{a}"
             got = [r["aspects"][gid] for r in rows if gid in r["aspects"]]
+            if got and not any(m for _, m in got):
+                out.append(f'<td class="rp-unchecked" title="{e(gid)}: not checked, worth 0 '
+                           f'in this course">not checked</td>')
+                continue
             passed = sum(1 for s, m in got if m and s >= m)
             rate = passed / len(got) if got else 0.0
             out.append(f'<td style="background:{_rate_color(rate)}" title="{passed} of '
@@ -364,6 +388,10 @@ def assignment_section(course_dir, db_url, assignment):
 
     # incidents
     found = incidents(results)
+    in_gradebook = {r["student"] for r in rows}
+    found += [(student, "unrecorded", "", "a result was graded but is not in the gradebook")
+              for student in sorted(set(results) - in_gradebook)
+              if not any(r.get("not_recorded") for r in results[student])]
     out.append('<h3>Submissions that crashed, timed out or hit a limit</h3>')
     serious = [i for i in found if i[1] != "error"]
     if not serious:
@@ -410,7 +438,8 @@ def assignment_section(course_dir, db_url, assignment):
 
 
 _KIND = {"unreadable": "unreadable file", "timeout": "timed out", "crash": "crashed",
-         "limit": "hit a limit", "error": "error"}
+         "limit": "hit a limit", "error": "error", "ungraded": "not graded",
+         "rebuilt": "recorded from the release", "unrecorded": "not recorded"}
 
 CSS = """
 :root { --ink:#1f2328; --muted:#656d76; --line:#d0d7de; --soft:#f6f8fa; }
@@ -439,12 +468,15 @@ table.rp-table { border-collapse:collapse; width:100%; font-size:14px; margin:6p
 .rp-table .rp-num { text-align:right; white-space:nowrap; }
 .rp-table td.rp-na { background:repeating-linear-gradient(45deg,#fafafa,#fafafa 4px,#f0f0f0 4px,#f0f0f0 8px); }
 .rp-heat td { font-variant-numeric:tabular-nums; }
+.rp-heat td.rp-unchecked { color:var(--muted); font-size:12px; }
 .rp-small { font-size:12px; color:#444; }
 .rp-eg { color:var(--muted); font-size:12px; margin-top:2px; }
 .rp-tag { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600;
   white-space:nowrap; }
 .rp-tag-timeout { background:#fff1c2; color:#7a5200; }
-.rp-tag-crash, .rp-tag-unreadable { background:#fde2e1; color:#a4161a; }
+.rp-tag-crash, .rp-tag-unreadable, .rp-tag-ungraded, .rp-tag-unrecorded { background:#fde2e1;
+  color:#a4161a; }
+.rp-tag-rebuilt { background:#e1ecfd; color:#1a3f8a; }
 .rp-tag-limit { background:#e8e1fb; color:#4b2a99; }
 footer { color:var(--muted); font-size:12px; text-align:center; }
 """

@@ -38,3 +38,160 @@ def test_a_function_that_moves_results_to_the_cpu_fails_on_cuda():
         return REFERENCES["pool2d"](X, pool_size, mode).cpu()
     with pytest.raises(CheckFailed, match="cuda"):
         check("pool2d-devices", pool2d)
+
+
+# --- the devices a course is graded on (DIR/grader.toml) -----------------------------
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from nbgrader.api import Gradebook  # noqa: E402
+
+from grader.autograde import (NOT_CHECKED_COURSE, Refused, autograde,  # noqa: E402
+                              ensure_assignment, grade_bytes)
+from grader.course import REPO, SettingError, course_devices, default_db_url  # noqa: E402
+from grader.course import DEFAULT_SEED  # noqa: E402
+from grader.distributed import grade_task  # noqa: E402
+from grader.record import read_marker  # noqa: E402
+from grader.sample import build  # noqa: E402
+
+NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(),
+                             reason="this machine has CUDA: it would not refuse")
+GPU_COURSE = '[grading]\ndevices = ["cpu", "cuda"]\n'
+
+
+def test_the_course_setting_and_its_default(tmp_path):
+    """No grader.toml, or no key: cpu. A list of known devices with cpu: kept
+    in order. Anything else: an error that says what is wrong"""
+    assert course_devices(tmp_path) == ["cpu"]
+    (tmp_path / "grader.toml").write_text("[grading]\n")
+    assert course_devices(tmp_path) == ["cpu"]
+    (tmp_path / "grader.toml").write_text('[grading]\ndevices = ["cuda", "cpu"]\n')
+    assert course_devices(tmp_path) == ["cpu", "cuda"]
+    for text, words in (('[grading]\ndevices = ["cpu", "tpu"]', "unknown device 'tpu'"),
+                        ('[grading]\ndevices = ["cuda"]', 'must include "cpu"'),
+                        ('[grading]\ndevices = "cpu"', "must be a list"),
+                        ("[grading\n", "not valid TOML")):
+        (tmp_path / "grader.toml").write_text(text)
+        with pytest.raises(SettingError, match=words):
+            course_devices(tmp_path)
+
+
+def _notebook():
+    from grader.course import EXERCISES
+    return (EXERCISES / "pooling" / "pooling.ipynb").read_bytes()
+
+
+@NO_CUDA
+def test_a_worker_without_the_device_refuses_the_work():
+    """A local or Dask worker asked for cuda where there is none says so and
+    grades nothing"""
+    with pytest.raises(Refused, match=r"has no cuda, which this run grades on .*--devices cpu"):
+        grade_bytes(_notebook(), "pooling", DEFAULT_SEED, devices=("cpu", "cuda"))
+    from grader.autograde import checks_fingerprint
+    with pytest.raises(Refused, match="has no cuda"):
+        grade_task(_notebook(), "pooling", DEFAULT_SEED, {}, None,
+                   checks_fingerprint("pooling"), ("cpu", "cuda"))
+
+
+@pytest.fixture(scope="module")
+def gpu_course(tmp_path_factory):
+    """One right submission (ada) in a course graded on cpu and cuda"""
+    sample = tmp_path_factory.mktemp("sample")
+    build(sample, "pooling")
+    course = tmp_path_factory.mktemp("gpu-course")
+    shutil.copytree(sample / "submitted" / "ada", course / "submitted" / "ada")
+    (course / "grader.toml").write_text(GPU_COURSE)
+    return course
+
+
+@NO_CUDA
+def test_a_gpu_course_is_not_graded_here_unless_the_run_opts_out(gpu_course, tmp_path):
+    """`grader autograde` on a cuda course without a GPU: exit 2, the reason,
+    nothing recorded; `--devices cpu` grades it, says so, and records that
+    the `devices` checks were not run (0 of 0)"""
+    course = tmp_path / "course"
+    shutil.copytree(gpu_course, course)
+    command = [sys.executable, "-m", "grader", "autograde", "pooling", "--course", str(course)]
+    refused = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 2
+    assert "this machine has no cuda" in refused.stderr and "--devices cpu" in refused.stderr
+    assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
+    opted = subprocess.run(command + ["--devices", "cpu"], cwd=REPO, capture_output=True,
+                           text=True, timeout=600)
+    assert opted.returncode == 0, opted.stderr[-2000:]
+    assert ("devices checked: cpu (opted out for this run: the course is graded on cpu, "
+            "cuda); the `devices` checks are worth 0") in opted.stdout
+    assert read_marker(course, "pooling", "ada")["devices"] == ["cpu"]
+    cached = json.loads((course / ".grader" / "results" / "pooling" / "ada" / "pooling.json")
+                        .read_text())["result"]
+    assert cached["devices"] == ["cpu"]
+    devices = cached["verdicts"]["pool2d-devices"]
+    assert devices["max_points"] == 0 and "this run was graded on cpu only" in devices["message"]
+
+
+@NO_CUDA
+def test_a_dask_worker_without_the_device_refuses_every_submission(gpu_course, tmp_path):
+    """A cluster without cuda for a cuda course: each submission refused with
+    the reason, nothing recorded, and the summary says so"""
+    distributed = pytest.importorskip("distributed")
+    course = tmp_path / "course"
+    shutil.copytree(gpu_course, course)
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        summary = autograde("pooling", course, scheduler=cluster.scheduler_address,
+                            quiet=True)
+    assert summary.graded == [] and list(summary.refused) == ["ada"]
+    assert "has no cuda, which this run grades on" in summary.refused["ada"]
+    with Gradebook(default_db_url(course)) as gb:
+        assert gb.find_assignment("pooling").submissions == []
+
+
+def test_a_cpu_course_gives_nothing_for_unchecked_devices(gpu_course, tmp_path):
+    """No grader.toml: every `<function>-devices` cell is worth 0 in the
+    gradebook and says why; a course that asks for cuda puts the points
+    back (and its checksums still verify)"""
+    course = tmp_path / "course"
+    shutil.copytree(gpu_course, course)
+    (course / "grader.toml").unlink()
+    summary = autograde("pooling", course, workers=1, quiet=True)
+    assert summary.devices == summary.course_devices == ["cpu"] and summary.graded == ["ada"]
+    db = default_db_url(course)
+
+    def worth():
+        with Gradebook(db) as gb:
+            sub = gb.find_submission("pooling", "ada")
+            return {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades
+                    if g.name.endswith("-devices")}
+    assert len(worth()) == 6 and set(worth().values()) == {(0.0, 0.0)}
+    nb = json.loads((course / "autograded" / "ada" / "pooling" / "pooling.ipynb").read_text())
+    outputs = [c["outputs"] for c in nb["cells"]
+               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "pool2d-devices"]
+    assert "".join(outputs[0][0]["text"]) == NOT_CHECKED_COURSE + "\n"
+    ensure_assignment(course, "pooling", db, ("cpu", "cuda"))
+    with Gradebook(db) as gb:
+        cells = {c.name: c.max_score for c in gb.find_notebook("pooling", "pooling").grade_cells}
+    assert cells["pool2d-devices"] == 1 and cells["softmax_pool2d-devices"] == 1
+    from grader.record import Recorder
+    result = json.loads((course / ".grader" / "results" / "pooling" / "ada" / "pooling.json")
+                        .read_text())["result"]
+    with Recorder(course, "pooling", db) as recorder:   # as submitted, not rebuilt
+        assert recorder.record("ada", course / "submitted" / "ada" / "pooling" /
+                               "pooling.ipynb", result) is None
+
+
+def test_what_the_machine_has_does_not_change_the_grade(monkeypatch):
+    """Reproduction (issue 18, 4): the `devices` aspect used to run on CUDA
+    wherever the grading machine had a GPU. Now a worker grades on the run's
+    devices only: one that claims a GPU grades a cpu course's notebook with
+    CPU calls alone, exactly as one without"""
+    import grader.checks.devices as devices
+    data = _notebook()
+    plain = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    monkeypatch.setattr(devices, "available", lambda: ["cpu", "cuda"])
+    with_gpu = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    assert with_gpu["devices"] == plain["devices"] == ["cpu"]
+    assert with_gpu["verdicts"] == plain["verdicts"]
+    assert all(set(v["devices"]) <= {"cpu"} for v in with_gpu["verdicts"].values())

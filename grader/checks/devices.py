@@ -9,6 +9,12 @@ def available():
     return found
 
 
+def missing(devices):
+    """The devices among `devices` this machine cannot run checks on"""
+    here = available() if any(d != "cpu" for d in devices) else ["cpu"]
+    return [d for d in devices if d not in here]
+
+
 def on_devices(calls, devices):
     """The calls plus, for each call that informs `devices`, a copy per extra
     device (that copy informs `devices` only)"""

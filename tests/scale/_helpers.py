@@ -60,7 +60,6 @@ def sql_check(db_url, assignment=ASSIGNMENT):
 def saved_results(course_dir, assignment=ASSIGNMENT):
     """{student: verdicts} from the results the run kept (plain data)"""
     out = {}
-    for path in (Path(course_dir) / ".grader" / "results" / assignment).glob("*.json"):
-        student = path.name.split(".")[0]
-        out[student] = json.loads(path.read_text())["result"]["verdicts"]
+    for path in (Path(course_dir) / ".grader" / "results" / assignment).glob("*/*.json"):
+        out[path.parent.name] = json.loads(path.read_text())["result"]["verdicts"]
     return out

@@ -66,13 +66,16 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
     sql_check(default_db_url(course))
     used = {w["pid"] for w in _workers(course)}
     assert used and used <= worker_pids
-    assert alone["verdicts"] == sequential["results"]["claude"]
+    # the same verdicts, but for the `devices` ones, which the client (knowing
+    # the course checks the CPU alone) makes 0 of 0 before it keeps them
+    mine = lambda verdicts: {g: v for g, v in verdicts.items() if not g.endswith("-devices")}
+    assert mine(alone["verdicts"]) == mine(sequential["results"]["claude"])
 
 
 def _workers(course):
     import json
     out = []
-    for path in (Path(course) / ".grader" / "results" / ASSIGNMENT).glob("*.json"):
+    for path in (Path(course) / ".grader" / "results" / ASSIGNMENT).glob("*/*.json"):
         worker = json.loads(path.read_text())["result"].get("worker")
         if worker:
             out.append(worker)
