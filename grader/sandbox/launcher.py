@@ -96,6 +96,7 @@ class Sandbox:
             os.chmod(self.scratch, 0o1777)
             cmd = [sys.executable, "-m", MODULE]
             env = dict(sandbox_env(self.uid), GRADER_SCRATCH=self.scratch,
+                       GRADER_LAUNCHER_PID=str(os.getpid()),
                        PYTHONPATH=str(self.stage), HOME=self.scratch, TMPDIR=self.scratch,
                        PATH=os.environ.get("PATH", "/usr/bin"))
             if os.geteuid() == 0:  # we can at least run student code as other uids

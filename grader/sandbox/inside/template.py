@@ -66,7 +66,8 @@ class Template:
 
 def _serve(sock, work):
     """T's loop: a uid and three descriptors in, a forked S's pid out"""
-    from grader.sandbox.inside import student
+    from grader.sandbox.inside import privileges, student
+    privileges.prctl(privileges.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the watchdog
     # S is reaped as soon as it ends (and its CPU time is counted as ours)
     signal.signal(signal.SIGCHLD, _reap)
     keep = sock.fileno()

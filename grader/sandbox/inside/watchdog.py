@@ -22,6 +22,7 @@ before the next student.
 """
 import os
 import select
+import signal
 import sys
 import time
 
@@ -303,6 +304,12 @@ def main(cleaner=None):
     os.set_inheritable(grader_in, False)
     privileges.prctl(privileges.PR_SET_DUMPABLE, 0)         # no ptrace, no /proc/<pid>/mem
     privileges.prctl(privileges.PR_SET_CHILD_SUBREAPER, 1)  # orphans come back to us
+    # we die with the grader that started us (bubblewrap's --die-with-parent
+    # does it where there is bubblewrap)
+    privileges.prctl(privileges.PR_SET_PDEATHSIG, signal.SIGKILL)
+    launcher = os.environ.get("GRADER_LAUNCHER_PID")
+    if launcher and not os.environ.get("GRADER_PIDNS") and str(os.getppid()) != launcher:
+        return  # the grader died before we could ask to die with it
     tenants = Tenants(grader_out, cleaner)
     home = os.path.join(tenants.scratch, ".watchdog")
     os.makedirs(home, mode=0o755, exist_ok=True)
