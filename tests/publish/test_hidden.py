@@ -8,7 +8,9 @@ wrong answers. Lines that the course shows students on purpose are not hidden:
 the chapters (course/*.md), the source notebooks outside their solution and
 hidden regions, and the public checks' code (grader/checks/).
 """
+import builtins
 import json
+import keyword
 import re
 import subprocess
 import sys
@@ -38,10 +40,18 @@ def _lines(text):
     return {line.strip() for line in text.splitlines() if line.strip()}
 
 
+# words that say nothing of the code they sit in (`except Exception as exc:`)
+GENERIC = set(keyword.kwlist) | set(dir(builtins)) | {"exc", "err", "e", "self", "cls",
+                                                       "args", "kwargs"}
+
+
 def _trivial(line):
-    """Short lines, imports and a lone name with punctuation ("pool2d": [) say nothing"""
+    """Short lines, imports, a lone name with punctuation ("pool2d": [) and
+    lines of nothing but keywords, builtins and generic names say nothing"""
+    words = re.findall(r"[A-Za-z_]\w*", line)
     return (len(line) < 20 or re.match(r"(import|from)\s", line) is not None
-            or len(re.findall(r"\w+", line)) < 2 or line in IDIOMS)
+            or len(re.findall(r"\w+", line)) < 2 or line in IDIOMS
+            or all(w in GENERIC for w in words))
 
 
 def trusted_modules():
