@@ -230,10 +230,12 @@ def hidden(rng):
     edges = torch.tensor([[0.0, 1.0, 0.5], [1e-8, 1 - 1e-8, 0.999]], dtype=F64)
     cases["sigmoid_grad"] += tensor_calls("sigmoid_grad", (edges,))
     cases["tanh_grad"] += tensor_calls("tanh_grad", (torch.cat([edges, -edges]),))
+    # large |x| overflows exp(-2x); each call also holds ordinary values, where
+    # tanh is not yet +-1, so that sign(x) is not right on it
     wide = torch.cat([torch.linspace(-30, 30, 13, dtype=F64), rand(rng, (6,), "large"),
-                      torch.tensor([0.0, -1e4, 1e4], dtype=F64)])
+                      torch.tensor([0.0, -1e4, 1e4, 0.3, -1.2], dtype=F64)])
     cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (wide,), grad=False)
-    big = rand(rng, (3, 4), "large")  # |x| in the thousands: exp(-2x) overflows
+    big = torch.cat([rand(rng, (3, 4), "large"), rand(rng, (1, 4))])
     cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (big,), grad=False,
                                               noncontig=True)
     return cases

@@ -4,6 +4,13 @@
 expected outcome coming from the reference, and says whether the aspect holds.
 On failure it explains the smallest counterexample in plain words. The same
 code judges in the student's notebook and in the grader.
+
+Nothing for nothing: `values` and `stability` compare the numbers; every
+other aspect is judged only on the calls whose values are right (`right`),
+and scores 0 when no such call is left. Two exceptions: `shape` is judged on
+every call that returned (on the others it would always hold) once one of
+them has the right values; `errors`, whose calls carry no value, counts only
+when at least one call of the function has the right values.
 """
 import ast
 from dataclasses import dataclass
@@ -144,6 +151,8 @@ def _plain_equal(a, b):
 
 
 def rule_shape(call, exp, got):
+    """Judged on every call that returned: a wrong shape makes wrong values,
+    so on the calls whose values are right it would always hold"""
     problem = _need_value(exp, got)
     if problem:
         return problem
@@ -152,19 +161,15 @@ def rule_shape(call, exp, got):
     return None
 
 
+# --- the rules below judge only the calls whose values are right -----------
+
 def rule_dtype(call, exp, got):
-    problem = _need_value(exp, got)
-    if problem:
-        return problem
     if got.dtype != exp.dtype:
         return f"the result is {got.dtype}, expected {exp.dtype} (the input's dtype)"
     return None
 
 
 def rule_devices(call, exp, got):
-    problem = _need_value(exp, got)
-    if problem:
-        return problem
     if got.device != exp.device:
         return f"the result is on {got.device}, expected {exp.device} (the input's device)"
     return None
@@ -176,9 +181,6 @@ def _arg(names, i):
 
 
 def rule_grad(call, exp, got, names=()):
-    problem = _need_value(exp, got)
-    if problem:
-        return problem
     if got.grad_error:
         return f"autograd failed: {got.grad_error}"
     if got.grads is None:
@@ -197,14 +199,23 @@ def rule_grad(call, exp, got, names=()):
 
 
 def rule_unchanged(call, exp, got, names=()):
-    if got.kind not in ("value", "error"):
-        return explain.outcome_text(got)
     if got.changed:
-        i = call.tensor_positions()[got.changed[0]] if got.changed[0] < len(
-            call.tensor_positions()) else got.changed[0]
-        return f"it changed {_arg(names, i)} in place"
+        positions = call.tensor_positions()
+        k = got.changed[0]
+        return f"it changed {_arg(names, positions[k] if k < len(positions) else k)} in place"
     return None
 
+
+def rule_structure(spec, call, got):
+    """The per-call part of `structure`: ops the rule forbids (whether a
+    required op ran is judged over all calls, in `judge`)"""
+    bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
+    if bad:
+        return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"
+    return None
+
+
+# --- rules that judge every call of theirs ------------------------------------
 
 def rule_errors(call, exp, got):
     if not call.expect_error:
@@ -229,58 +240,64 @@ def rule_stability(call, exp, got):
 RULES = {"values": rule_values, "shape": rule_shape, "dtype": rule_dtype,
          "devices": rule_devices, "grad": rule_grad, "unchanged": rule_unchanged,
          "errors": rule_errors, "stability": rule_stability}
+# the rules that compare the numbers themselves; every other one is judged
+# only where these hold (nothing for nothing)
+VALUE_RULES = ("values", "stability")
 
 
-def rule_structure(spec, call, got):
-    """The per-call part of `structure`: crashes, and ops the rule forbids
-    (whether a required op ran is judged over all calls, in `judge`)"""
-    if got.kind not in ("value", "error"):
-        return explain.outcome_text(got)
-    bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
-    if bad:
-        return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"
-    return None
+# --- nothing for nothing --------------------------------------------------------
+
+def right(call, exp, got):
+    """Did this call return the reference's values, other than as an answer
+    that does nothing could? False for calls that must raise (they carry no
+    value of their own)"""
+    if call.expect_error or exp.kind != "value":
+        return False
+    return rule_values(call, exp, got) is None and not _trivial(call, exp)
 
 
-def _required_missing(spec, relevant):
+def _trivial(call, exp):
+    """Is the expected result one that an answer doing nothing returns: one
+    number repeated (zeros, ones, a constant, a single number), or a tensor
+    argument itself, or its top-left corner cut to the result's shape?"""
+    if not exp.exact_tensor:
+        return False
+    y = exp.value.flatten()
+    if y.numel() <= 1 or bool((y == y[0]).all()):
+        return True
+    shape = tuple(exp.value.shape)
+    for a in call.args:
+        if not isinstance(a, torch.Tensor) or a.dim() < len(shape):
+            continue
+        corner = a[(0,) * (a.dim() - len(shape))]
+        if all(n >= m for n, m in zip(corner.shape, shape)):
+            corner = corner[tuple(slice(0, m) for m in shape)]
+            if close(exp.value, corner):
+                return True
+    return False
+
+
+NOT_COUNTED = ("none of the calls that check this returned the right values; every rule "
+               "other than `values` counts only where the values are right \u2014 fix the "
+               "values first")
+ERRORS_NOT_COUNTED = ("`errors` counts only once the function returns the right values "
+                      "for a valid input, and it did for none \u2014 fix the values first")
+
+
+def _required_missing(spec, judged):
     """The `structure` failure over all calls: a required op (a convolution,
-    a matrix multiplication) never ran in any call that returned. Judged over
-    all calls because PyTorch may compute a trivial case (a contraction over
-    one channel) without that op."""
+    a matrix multiplication) never ran in any call. Judged over all calls
+    because PyTorch may compute a trivial case (a contraction over one
+    channel) without that op."""
     if not spec.required_ops:
         return None
-    traced = [t for t in relevant if t[2].kind == "value" and t[2].ops is not None]
+    traced = [t for t in judged if t[2].ops is not None]
     if not traced or any(set(t[2].ops) & spec.required_ops for t in traced):
         return None
     call, exp, got = min(traced, key=lambda t: t[0].size())
     what = "a convolution" if spec.required_ops & {"convolution", "conv2d"} else \
         "a matrix multiplication"
     return call, exp, got, f"it never runs {what} ({spec.how})"
-
-
-def _never_returned(relevant, aspect):
-    """For aspects that hold vacuously when nothing came back (`unchanged`,
-    `structure`): a failure when no call returned"""
-    finished = [t for t in relevant if t[1].kind != "value" or not _need_value(t[1], t[2])]
-    if finished or not relevant:
-        return None
-    call, exp, got = min(relevant, key=lambda t: t[0].size())
-    what = {"unchanged": "whether it leaves its inputs unchanged",
-            "structure": "how it computes its result"}[aspect]
-    said = explain.outcome_text(got)
-    said = said if got.kind != "value" else f"it returned {said}"
-    return call, exp, got, (f"{said}; it never returned a result, "
-                            f"so {what} could not be checked")
-
-
-def _raises_on_valid_input(trials):
-    """For `errors`: raising on every valid call too is no answer"""
-    valid = [t for t in trials if not t[0].expect_error and t[1].kind == "value"]
-    if not valid or any(t[2].kind == "value" for t in valid):
-        return None
-    call, exp, got = min(valid, key=lambda t: t[0].size())
-    return call, exp, got, (f"{explain.outcome_text(got)}, although this input is valid; "
-                            f"raise only where the contract asks")
 
 
 def source_problem(spec, source):
@@ -326,7 +343,6 @@ def _library_names(node, imported):
                 if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     return []
 
-
 def _simplicity(call):
     """How easy a counterexample is to read, smaller first: inputs with
     ordinary magnitudes before huge ones, then fewer numbers, then whole
@@ -337,30 +353,46 @@ def _simplicity(call):
     fractions = any(bool((v != v.round()).any()) for v in values)
     return huge, call.size(), fractions
 
+def _unanswered(spec, relevant):
+    """Why no call could be judged at all: the function is missing, or still
+    the template's `raise NotImplementedError()`; else None"""
+    if any(t[2].kind == "missing" for t in relevant):
+        return (f"`{spec.name}` is not defined in your notebook: run the cell "
+                f"that defines it, and keep its name and signature `{spec.signature}`.")
+    if any(t[2].error_type == "NotImplementedError" for t in relevant):
+        return (f"`{spec.name}` still raises NotImplementedError: replace "
+                f"`raise NotImplementedError()` with your code.")
+    return None
+
 
 def judge(spec, aspect, trials, source=None):
-    """Verdict on one aspect from (call, expected, got) triples"""
+    """Verdict on one aspect from (call, expected, got) triples: all the
+    function's calls (`errors` looks at the others' values too)"""
     points = spec.aspects[aspect]
     grade_id = spec.grade_id(aspect)
     relevant = [t for t in trials if aspect in t[0].aspects]
     devices = tuple(sorted({t[0].device for t in relevant}))
     if not relevant:
         return Verdict(grade_id, False, 0, points, "no check could be run for this aspect")
-    missing = [t for t in relevant if t[2].kind == "missing"]
-    if missing:
+    reason = _unanswered(spec, relevant)
+    if reason:
+        return Verdict(grade_id, False, 0, points, reason, len(relevant), devices)
+    judged = relevant
+    if aspect == "errors" and not any(right(*t) for t in trials):
+        return Verdict(grade_id, False, 0, points, f"`{spec.name}`: not counted: "
+                       f"{ERRORS_NOT_COUNTED}.", 0, devices)
+    if aspect == "shape":  # every call that returned, once some value is right
+        judged = [t for t in relevant if t[2].kind == "value"]
+        if not any(right(*t) for t in judged):
+            judged = []
+    elif aspect not in VALUE_RULES and aspect != "errors":
+        judged = [t for t in relevant if right(*t)]
+    if not judged and aspect != "errors":
         return Verdict(grade_id, False, 0, points,
-                       f"`{spec.name}` is not defined in your notebook: run the cell "
-                       f"that defines it, and keep its name and signature "
-                       f"`{spec.signature}`.", len(relevant), devices)
-    unfinished = [t for t in relevant if t[2].error_type == "NotImplementedError"]
-    if unfinished:
-        return Verdict(grade_id, False, 0, points,
-                       f"`{spec.name}` still raises NotImplementedError: replace "
-                       f"`raise NotImplementedError()` with your code.",
-                       len(relevant), devices)
+                       f"`{spec.name}`: not counted: {NOT_COUNTED}.", 0, devices)
     names = spec.arg_names
     failures, whole = [], False
-    for call, exp, got in relevant:
+    for call, exp, got in judged:
         if aspect == "structure":
             reason = rule_structure(spec, call, got)
         elif aspect in ("grad", "unchanged"):
@@ -370,45 +402,39 @@ def judge(spec, aspect, trials, source=None):
         if reason:
             consequence = got.note.startswith("not run")  # another call was the cause
             failures.append(((consequence, *_simplicity(call)), call, exp, got, reason))
-    if not failures:
-        extra = None
-        if aspect in ("unchanged", "structure"):
-            extra = _never_returned(relevant, aspect)
-        if aspect == "structure" and extra is None:
-            extra = _required_missing(spec, relevant)
-        if aspect == "errors":
-            extra = _raises_on_valid_input(trials)
+    if not failures and aspect == "structure":
+        extra = _required_missing(spec, judged)
         if extra is not None:  # one reason about the function as a whole
             failures.append(((False, *_simplicity(extra[0])), *extra))
             whole = True
     if aspect == "structure" and not failures:
         reason = source_problem(spec, source)
         if reason:
-            return Verdict(grade_id, False, 0, points, reason, len(relevant), devices)
+            return Verdict(grade_id, False, 0, points, reason, len(judged), devices)
     if not failures:
         return Verdict(grade_id, True, points, points,
-                       f"{spec.name} {ASPECTS[aspect]}: {len(relevant)} "
-                       f"call{'s' if len(relevant) != 1 else ''} checked on "
-                       f"{', '.join(devices)}", len(relevant), devices)
+                       f"{spec.name} {ASPECTS[aspect]}: {len(judged)} "
+                       f"call{'s' if len(judged) != 1 else ''} checked on "
+                       f"{', '.join(devices)}", len(judged), devices)
     failures.sort(key=lambda f: f[0])
     _, call, exp, got, reason = failures[0]
     lines = [f"{spec.name} should {_should(aspect)}, but for the call",
              _indent(explain.call_text(spec, call)),
              f"{reason}."]
-    if aspect in ("values", "stability") and exp.kind == "value" and got.kind == "value" \
+    if aspect in VALUE_RULES and exp.kind == "value" and got.kind == "value" \
             and exp.exact_tensor and got.exact_tensor:  # plain values are in the reason
         lines += ["expected:", _indent(explain.value_text(exp.value)),
                   "got:", _indent(explain.value_text(got.value))]
-    elif aspect == "grad" and got.kind == "value" and got.grads is not None \
-            and exp.grads is not None and call.grad_output is not None:
+    elif aspect == "grad" and got.grads is not None and exp.grads is not None \
+            and call.grad_output is not None:
         lines += _gradient_lines(spec, call, exp, got)
     if not whole:
         if len(failures) > 1:
-            lines.append(f"({len(failures)} of {len(relevant)} calls failed this way; "
+            lines.append(f"({len(failures)} of {len(judged)} calls failed this way; "
                          f"this is the smallest.)")
-        elif len(relevant) > 1:
-            lines.append(f"(1 of {len(relevant)} calls failed.)")
-    return Verdict(grade_id, False, 0, points, "\n".join(lines), len(relevant), devices)
+        elif len(judged) > 1:
+            lines.append(f"(1 of {len(judged)} calls failed.)")
+    return Verdict(grade_id, False, 0, points, "\n".join(lines), len(judged), devices)
 
 
 def _gradient_lines(spec, call, exp, got):

@@ -15,11 +15,12 @@ from torch import nn
 
 from grader import cases
 from grader.checks.aspects import judge
-from grader.checks.calls import Outcome, run_call
+from grader.checks.calls import run_call
 from grader.checks.specs import ASSIGNMENTS, FUNCTIONS, functions_of
 from grader.plan import public_trials, trials
 
 from . import corpus_channels, corpus_layers, corpus_pooling
+from .corpus_stubs import STUBS
 from ._corpus import as_expected, correct, grade, lost
 
 CORPORA = {"channels": corpus_channels, "pooling": corpus_pooling, "layers": corpus_layers}
@@ -134,6 +135,38 @@ def test_summary(capsys):
     assert caught == len(WRONG) and full == len(CORRECT), line
 
 
+# --- nothing for nothing: effort-free answers score 0 ---------------------------
+
+def test_stub_corpus_covers_every_function():
+    """At least four effort-free stubs for each of the 20 functions"""
+    for name in FUNCTIONS:
+        assert sum(1 for i in STUBS if i.function == name) >= 4, name
+    assert len({i.id for i in STUBS} | {i.id for i in CORRECT + WRONG}) == \
+        len(STUBS) + len(CORRECT) + len(WRONG)
+
+
+@pytest.mark.parametrize("impl", STUBS, ids=lambda i: i.id)
+def test_effort_free_stub_scores_nothing(impl):
+    """Does a stub with the right shape, dtype and device that computes
+    nothing earn 0 points, whatever the seed of the hidden cases?"""
+    for seed in (None, OTHER_SEED):
+        verdicts = graded(impl, seed)
+        earned = {a: v.points for a, v in verdicts.items() if v.points}
+        assert not earned, report(verdicts, earned)
+
+
+def test_not_counted_says_why_in_a_students_words():
+    """An aspect left without a right value says so, and what to do"""
+    stub = next(i for i in STUBS if i.function == "pool2d" and "zeros" == i.label[6:])
+    verdicts = graded(stub)
+    for aspect in ("shape", "dtype", "devices", "grad", "unchanged"):
+        text = verdicts[aspect].message
+        assert text.startswith("`pool2d`: not counted: none of the calls that check this "
+                               "returned the right values"), text
+        assert "fix the values first" in text and verdicts[aspect].checked == 0
+    assert verdicts["errors"].message.startswith("`pool2d`: not counted: `errors` counts only")
+
+
 # --- particular messages -------------------------------------------------------
 
 def message(function, label, aspect):
@@ -246,14 +279,31 @@ def test_doing_nothing_earns_nothing(function, kind):
     assert sum(earned.values()) == 0, earned
 
 
-def test_visible_check_alone_does_not_fail_errors_for_want_of_valid_calls():
-    """In the notebook an `errors` check sees only the error calls: a right
-    answer passes it"""
-    spec = FUNCTIONS["pool2d"]
-    pairs = [(c, e) for c, e in public_trials("pooling")["pool2d"] if "errors" in c.aspects]
-    triples = [(c, e, Outcome("error", error_type="ValueError",
-                               error_mro=["ValueError", "Exception"])) for c, e in pairs]
-    assert judge(spec, "errors", triples).passed
+def test_visible_errors_check_needs_a_right_value_too():
+    """In the notebook, as in the grader, `errors` counts only where some
+    value is right: the reference passes the visible check, an answer that
+    raises ValueError on every call does not"""
+    from grader.checks import CheckFailed, check
+    from grader.reference import pool2d
+    check("pool2d-errors", pool2d)
+
+    def stub(X, pool_size, mode="max"):
+        raise ValueError("no")
+    with pytest.raises(CheckFailed, match="not counted"):
+        check("pool2d-errors", stub)
+
+
+def test_visible_check_counts_nothing_for_nothing():
+    """A visible check of `shape` fails a stub of the right shape, dtype and
+    device, with the rule in the message"""
+    from grader.checks import CheckFailed, check
+
+    def stub(X, pool_size, mode="max"):
+        return torch.zeros(X.shape[0] - pool_size[0] + 1, X.shape[1] - pool_size[1] + 1,
+                           dtype=X.dtype, device=X.device)
+    with pytest.raises(CheckFailed) as failed:
+        check("pool2d-shape", stub)
+    assert "counts only where the values are right" in str(failed.value)
 
 
 # --- the cases themselves ------------------------------------------------------
