@@ -35,18 +35,37 @@ class Verdict:
         return dict(self.__dict__, devices=list(self.devices))
 
 
-def tolerances(*dtypes):
-    """rtol, atol for the least precise of the dtypes"""
-    names = {str(d).replace("torch.", "") for d in dtypes if d}
-    if names & {"float16", "bfloat16"}:
-        return 1e-2, 1e-2
-    if names & {"float32", "complex64"} or not names <= {"float64", "complex128", "int64", "int32", "bool"}:
-        return 1e-4, 1e-5
-    return 1e-7, 1e-9
+# rtol, atol by precision: 0 float64 (and exact dtypes), 1 float32, 2 half
+TOLERANCES = {0: (1e-7, 1e-9), 1: (1e-4, 1e-5), 2: (1e-2, 1e-2)}
 
 
-def _mismatch(expected, got, dtypes=()):
-    """Where got is off: a bool tensor, or None when the shapes differ
+def _precision(dtype):
+    """0 for float64, complex128 and exact dtypes, 2 for float16 and
+    bfloat16, 1 for float32 and anything else"""
+    name = str(dtype).replace("torch.", "")
+    if name in ("float64", "complex128", "int64", "int32", "bool"):
+        return 0
+    if name in ("float16", "bfloat16"):
+        return 2
+    return 1
+
+
+def tolerances(expected, returned=()):
+    """rtol, atol for a result that should hold `expected`'s numbers
+
+    The tolerance comes from the expected dtype (the input's). The dtypes
+    the student returned may loosen it, but never beyond float32's: a result
+    expected in float64 that came back in float32 is compared at float32's
+    tolerance (it loses `dtype`, keeps `values`), while one that came back
+    in float16 or bfloat16 gets no more slack than float32's (a float16
+    pool2d 0.5 % off loses `values`). Expected float16 keeps float16's.
+    """
+    level = max([_precision(expected)] + [min(_precision(d), 1) for d in returned if d])
+    return TOLERANCES[level]
+
+
+def _mismatch(expected, got, returned=()):
+    """Where got is off: a bool tensor (shapes must agree)
 
     Each number may be off by rtol of itself, plus rtol of the largest number
     of the expected result (at least atol): the rounding error of a sum or a
@@ -54,9 +73,7 @@ def _mismatch(expected, got, dtypes=()):
     so a float32 average of values near 1e4 that comes out near 0.3 is right
     to about 1e-4 (the reference's own float32 rounding), not to 3e-5.
     """
-    if expected.shape != got.shape:
-        return None
-    rtol, atol = tolerances(expected.dtype, got.dtype, *dtypes)
+    rtol, atol = tolerances(expected.dtype, (got.dtype, *returned))
     a = expected.to(torch.float64) if not expected.is_complex() else expected
     b = got.to(torch.float64) if not got.is_complex() else got
     finite = a[torch.isfinite(a)].abs() if not a.is_complex() else a.abs()
@@ -65,20 +82,21 @@ def _mismatch(expected, got, dtypes=()):
     return ~torch.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
 
 
-def close(expected, got, dtypes=()):
-    """Same shape and numbers within the tolerance of the coarser dtype"""
+def close(expected, got, returned=()):
+    """Same shape and numbers within the tolerance of `expected`'s dtype,
+    loosened by got's dtype and `returned` (dtypes) as `tolerances` says"""
     if expected.shape != got.shape:
         return False
     if expected.numel() == 0:
         return True
-    return not bool(_mismatch(expected, got, dtypes).any())
+    return not bool(_mismatch(expected, got, returned).any())
 
 
-def first_difference(expected, got, dtypes=()):
+def first_difference(expected, got, returned=()):
     """Where the first wrong number is, as text"""
     if expected.shape != got.shape or expected.numel() == 0:
         return ""
-    diff = _mismatch(expected, got, dtypes)
+    diff = _mismatch(expected, got, returned)
     idx = diff.nonzero()
     if len(idx) == 0:
         return ""
@@ -108,17 +126,58 @@ def rule_values(call, exp, got):
         if got.shape != exp.shape:
             return f"the result has shape {got.shape}, expected {exp.shape}"
         if not close(exp.value, got.value):
-            return first_difference(exp.value, got.value) or "the numbers differ"
+            return first_difference(exp.value, got.value)
         return None
-    if not _plain_equal(exp.value, got.value):
-        if got.value is None and got.type_name not in ("NoneType", ""):
-            return (f"it returned a {got.type_name}, expected {exp.value!r} "
-                    f"({_plain_kind(exp.value)})")
-        hint = ""
-        if _loose_equal(exp.value, got.value):
-            hint = f"; the numbers are right, but the result must be {_plain_kind(exp.value)}"
-        return f"it returned {got.value!r} ({got.type_name}), expected {exp.value!r}{hint}"
-    return None
+    if _plain_equal(exp.value, got.value):
+        return None
+    said = f"it returned {_returned(got)}, expected {exp.value!r}"
+    if _accepted(exp.value, got):
+        return said
+    numbers = "the numbers are right, but " if _loose_equal(exp.value, got.value) else ""
+    return f"{said}: {numbers}the result must be {_plain_kind(exp.value)}"
+
+
+# What a plain result may be: the rule the layers notebook states
+TUPLE_RULE = ("a tuple of {n} Python ints (a list or a torch.Size of Python ints is "
+              "accepted too; NumPy integers, floats and bools are not)")
+INT_RULE = "a Python int (not a float, a bool or a NumPy integer)"
+SEQUENCES = ("tuple", "list", "Size")  # type names calls.describe keeps as tuples
+
+
+def _accepted(expected, got):
+    """Is got of the form the rule allows for `expected`: for a tuple of
+    ints, a tuple, list or torch.Size of as many Python ints; for an int, a
+    Python int? (other expected values: any form)"""
+    if _int_tuple(expected):
+        return got.type_name in SEQUENCES and isinstance(got.value, tuple) \
+            and len(got.value) == len(expected) and all(type(v) is int for v in got.value)
+    if type(expected) is int:
+        return type(got.value) is int
+    return True
+
+
+def _int_tuple(value):
+    return isinstance(value, tuple) and bool(value) and all(type(v) is int for v in value)
+
+
+# item types as they reach the judge; anything else comes as None
+_ITEMS = {int: "Python ints", float: "floats", bool: "bools", str: "strings",
+          tuple: "sequences", type(None): "other objects (NumPy integers or tensors, say)"}
+
+
+def _returned(got):
+    """What came back, naming its type: '(3.0, 3.0), a tuple of floats'"""
+    if got.exact_tensor:
+        return f"a tensor ({got.dtype}, shape {got.shape})"
+    if isinstance(got.value, tuple) and got.type_name in SEQUENCES:
+        kinds = sorted({_ITEMS.get(type(v), type(v).__name__) for v in got.value})
+        of = f" of {' and '.join(kinds)}" if kinds else ", empty"
+        if any(v is None for v in got.value):
+            return f"a {got.type_name}{of}"
+        return f"{got.value!r}, a {got.type_name}{of}"
+    if got.value is None and got.type_name not in ("NoneType", ""):
+        return f"a `{got.type_name}`"
+    return f"{got.value!r} (a {type(got.value).__name__})"
 
 
 def _loose_equal(a, b):
@@ -133,11 +192,11 @@ def _loose_equal(a, b):
 
 
 def _plain_kind(value):
-    """'a tuple of Python ints' and the like, for messages"""
-    if isinstance(value, tuple) and value and all(type(v) is int for v in value):
-        return "a tuple of Python ints"
+    """The rule for a result like `value`, for messages"""
+    if _int_tuple(value):
+        return TUPLE_RULE.format(n={2: "two"}.get(len(value), len(value)))
     if type(value) is int:
-        return "a Python int"
+        return INT_RULE
     return f"a {type(value).__name__}"
 
 
@@ -192,9 +251,40 @@ def rule_grad(call, exp, got, names=()):
             continue
         if g is None:
             return f"no gradient reached {_arg(names, i)}"
-        if not close(e, g, dtypes=(got.dtype,)):
-            where = first_difference(e, g, (got.dtype,))
-            return f"the gradient of {_arg(names, i)} is wrong" + (f": {where}" if where else "")
+        if not close(e, g, (got.dtype,)):
+            return _nonfinite_gradient(call, i, e, g, names) or \
+                f"the gradient of {_arg(names, i)} is wrong: " + \
+                first_difference(e, g, (got.dtype,))
+    return None
+
+
+def _nonfinite_gradient(call, i, e, g, names):
+    """Where the gradient of argument i is nan or inf and the reference's is
+    finite, said with the input there; None when there is no such place"""
+    bad = torch.isfinite(e) & ~torch.isfinite(g)
+    if not bool(bad.any()):
+        return None
+    pos = tuple(bad.nonzero()[0].tolist())
+    x = call.args[i]
+    name = f"{_arg(names, i)}{list(pos) if pos else ''}"
+    value = x[pos].item()
+    region, dtype = _region(value), str(x.dtype).replace("torch.", "")
+    where = f"{region} ({name} = {value:.6g}, {dtype})" if region else \
+        f"{name} = {value:.6g} ({dtype})"
+    return (f"at {where} your gradient of {_arg(names, i)} is {g[pos].item()}, the "
+            f"reference's is {e[pos].item() + 0.0:.6g}: some step of your formula overflows "
+            f"or divides by zero there (exp of a large number, inf / inf, 0 * inf, "
+            f"log(0)), even though the value is right")
+
+
+def _region(v):
+    """The kind of input v is, for a message: 'large negative inputs'..."""
+    if v == 0:
+        return "zero"
+    if abs(v) >= 10:
+        return f"large {'negative' if v < 0 else 'positive'} inputs"
+    if abs(v) <= 1e-6:
+        return "tiny inputs"
     return None
 
 
@@ -445,7 +535,7 @@ def _gradient_lines(spec, call, exp, got):
     lines = ["the gradient of the result that was passed back (grad_output):",
              _indent(explain.value_text(call.grad_output))]
     for k, (e, g) in enumerate(zip(exp.grads, got.grads)):
-        if e is None or g is None or close(e, g, dtypes=(got.dtype,)):
+        if e is None or g is None or close(e, g, (got.dtype,)):
             continue
         i = positions[k] if k < len(positions) else k
         name = names[i] if i < len(names) else f"argument {i}"

@@ -233,11 +233,7 @@ def transposed_conv_via_matrix(Y, K):
         def tanh_via_sigmoid(x):
             return 2 * torch.sigmoid(2 * x) - 1
     """),
-    correct("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1", """
-        def tanh_via_sigmoid(x):
-            return 2 / (1 + torch.exp(-2 * x)) - 1
-    """),
-    correct("tanh_via_sigmoid", "torch.tanh", """
+        correct("tanh_via_sigmoid", "torch.tanh", """
         def tanh_via_sigmoid(x):
             return torch.tanh(x)
     """),
@@ -248,6 +244,19 @@ def transposed_conv_via_matrix(Y, K):
 ]
 
 WRONG = [
+    wrong("sigmoid_grad", "through logs: nan gradient at y = 0 and 1", "grad", """
+        def sigmoid_grad(y):
+            return torch.exp(torch.log(y) + torch.log1p(-y))
+    """),
+    wrong("tanh_grad", "1 / cosh(atanh(y))^2: nan gradient at y = +-1", "grad", """
+        def tanh_grad(y):
+            return 1 / torch.cosh(torch.atanh(y)) ** 2
+    """),
+    # numerically naive, values right: exp(800) = inf makes the gradient 0 * inf
+wrong("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1: nan gradient where exp overflows", "grad", """
+        def tanh_via_sigmoid(x):
+            return 2 / (1 + torch.exp(-2 * x)) - 1
+    """),
     # conv2d_output_shape
     wrong("conv2d_output_shape", "dilation ignored", "values errors", PAIR + """
 def conv2d_output_shape(input_hw, kernel_size, stride=1, padding=0, dilation=1):
@@ -473,7 +482,7 @@ def transposed_conv_via_matrix(Y, K):
             y = x @ weight
             return y if bias is None else y + bias
     """),
-    wrong("linear", "bias ignored", "values", """
+    wrong("linear", "bias ignored", "values grad", """
         def linear(x, weight, bias=None):
             return x @ weight.T
     """),

@@ -140,14 +140,13 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride)
     return G.max(dim=1).values.reshape(N, C, *G.shape[-2:])
     """),
-    correct("max_pool_as_conv", "grouped one-hot conv, below-min padding", PAIR + """
+        correct("max_pool_as_conv", "grouped one-hot conv, lowest finite padding", PAIR + """
 def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     k_h, k_w = pair(pool_size)
     p_h, p_w = pair(padding)
     N, C, H, W = X.shape
     n = k_h * k_w
-    low = (X.min() - 1).detach()
-    P = F.pad(X - low, (p_w, p_w, p_h, p_h)) + low     # padding = low < every value
+    P = F.pad(X, (p_w, p_w, p_h, p_h), value=torch.finfo(X.dtype).min)
     K = torch.eye(n, dtype=X.dtype, device=X.device).reshape(n, 1, k_h, k_w).repeat(C, 1, 1, 1)
     G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride, groups=C)
     return G.reshape(N, C, n, *G.shape[-2:]).amax(2)
@@ -230,6 +229,19 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
 ]
 
 WRONG = [
+    # numerically naive: (X - low) + low loses ordinary values beside huge ones
+wrong("max_pool_as_conv", "below-min padding by a shift: X - low cancels next to huge values", "values grad", source=PAIR + """
+def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+    k_h, k_w = pair(pool_size)
+    p_h, p_w = pair(padding)
+    N, C, H, W = X.shape
+    n = k_h * k_w
+    low = (X.min() - 1).detach()
+    P = F.pad(X - low, (p_w, p_w, p_h, p_h)) + low     # padding = low < every value
+    K = torch.eye(n, dtype=X.dtype, device=X.device).reshape(n, 1, k_h, k_w).repeat(C, 1, 1, 1)
+    G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride, groups=C)
+    return G.reshape(N, C, n, *G.shape[-2:]).amax(2)
+    """),
     # pool2d
     wrong("pool2d", "average that sums", "values", """
         def pool2d(X, pool_size, mode='max'):
@@ -304,7 +316,7 @@ WRONG = [
             return torch.from_numpy(Y)
     """),
     # pool2d_strided
-    wrong("pool2d_strided", "zeros as padding under max", "values", PAIR + """
+    wrong("pool2d_strided", "zeros as padding under max", "values grad", PAIR + """
 def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
     (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
@@ -391,7 +403,7 @@ def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     K = torch.full((C, C, *k), 1 / (k[0] * k[1] * C), dtype=X.dtype)
     return F.conv2d(X, K, stride=stride or k, padding=padding)
     """),
-    wrong("avg_pool_as_conv", "float32 kernel", "values grad", PAIR + """
+    wrong("avg_pool_as_conv", "float32 kernel", "values", PAIR + """
 def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     k = pair(pool_size)
     C = X.shape[1]
@@ -446,7 +458,7 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
              for a in range(k_h) for b in range(k_w)]
     return torch.stack(parts).amax(0)
     """),
-    wrong("max_pool_as_conv", "zero padding in the convolution", "values", PAIR + """
+    wrong("max_pool_as_conv", "zero padding in the convolution", "values", may="grad", source=PAIR + """
 def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     k_h, k_w = pair(pool_size)
     N, C, H, W = X.shape
@@ -488,7 +500,7 @@ def pool_cost(c, h, w, pool_size, stride, padding):
     return c * out_h * out_w * p_h * p_w
     """),
     # min_pool2d
-    wrong("min_pool2d", "zeros as padding", "values", PAIR + """
+    wrong("min_pool2d", "zeros as padding", "values grad", PAIR + """
 def min_pool2d(X, pool_size, stride=None, padding=0):
     (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
@@ -527,7 +539,7 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     e = torch.exp(beta * windows)
     return (e * windows).sum(-1) / e.sum(-1)
     """),
-    wrong("softmax_pool2d", "beta ignored", "values stability", PAIR + """
+    wrong("softmax_pool2d", "beta ignored", "values grad stability", PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)

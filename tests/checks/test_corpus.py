@@ -204,7 +204,8 @@ def test_non_contiguous_input_is_pointed_out():
 
 def test_float_sizes_get_a_hint():
     text = message("conv2d_output_shape", "float sizes", "values")
-    assert "the numbers are right, but the result must be a tuple of Python ints" in text
+    assert "it returned (24.0, 24.0), a tuple of floats, expected (24, 24): the numbers are " \
+        "right, but the result must be a tuple of two Python ints" in text, text
 
 
 def test_missing_error_says_what_was_expected():
@@ -427,3 +428,48 @@ def test_hidden_cases_follow_the_seed(assignment):
     same = lambda a, b: all(_same(x, y) for x, y in itertools.zip_longest(a, b))  # noqa: E731
     assert same(flat(one), flat(again))
     assert not same(flat(one), flat(other))
+
+
+def _hard(call):
+    """Does a call hold huge (|x| >= 20) or tiny (0 < |x| <= 1e-6) inputs?"""
+    for i in call.tensor_positions():
+        x = call.args[i].double().abs()
+        if bool((x >= 20).any()) or bool(((x > 0) & (x <= 1e-6)).any()):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_gradients_are_checked_where_the_numerics_bite(assignment):
+    """Has every differentiable function hidden gradient cases with huge or
+    tiny inputs in float32 and in float64?"""
+    hidden = cases.hidden(assignment, 1)
+    for spec in functions_of(assignment):
+        if "grad" not in spec.aspects:
+            continue
+        hard = {c.args[c.tensor_positions()[0]].dtype for c in hidden[spec.name]
+                if c.grad and _hard(c)}
+        assert hard == {torch.float32, torch.float64}, (spec.name, hard)
+
+
+@pytest.mark.parametrize("seed", [None, OTHER_SEED])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_gradients_are_finite_on_every_case(assignment, seed):
+    """A nan or inf gradient fails only where the reference's is finite: is
+    it finite on every gradient case?"""
+    plan = trials(assignment) if seed is None else trials(assignment, seed)
+    for name, pairs in plan.items():
+        for call, expected in pairs:
+            if call.grad:
+                assert all(g is None or bool(torch.isfinite(g).all()) for g in expected.grads), \
+                    (name, call.args)
+
+
+def test_naive_tanh_loses_grad_with_a_message_to_act_on():
+    """The issue's example: 2 / (1 + exp(-2x)) - 1 has the right values but a
+    nan gradient at large negative x, where the reference's is 0"""
+    text = message("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1: nan gradient where exp overflows",
+                   "grad")
+    assert "at large negative inputs (`x`[0] = -400, float32) your gradient of `x` is nan, " \
+        "the reference's is 0" in text, text
+    assert "overflows" in text and "exp of a large number" in text
