@@ -6,8 +6,8 @@ grader judges a submission (grading plan + run_call + judge), without the
 sandbox, so the whole corpus takes seconds.
 """
 import itertools
+import os
 import warnings
-from functools import lru_cache
 
 import pytest
 import torch
@@ -41,9 +41,17 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@lru_cache(maxsize=None)
+_GRADED = {}
+
+
 def graded(impl, seed=None):
-    return grade(impl) if seed is None else grade(impl, seed)
+    """Each answer is graded once and its verdicts shared by the tests;
+    except in mutmut's stats run, which maps each test to the code it runs
+    (a shared verdict would hide the rules from every test but the first)"""
+    key = (impl, seed)
+    if key not in _GRADED or os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        _GRADED[key] = grade(impl) if seed is None else grade(impl, seed)
+    return _GRADED[key]
 
 
 def report(verdicts, aspects):

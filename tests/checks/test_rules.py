@@ -433,9 +433,9 @@ def test_unchanged_names_the_argument_changed():
     later = Call("f", (3, torch.ones(2), torch.ones(2)))
     got.changed = [1]
     assert aspects.rule_unchanged(later, None, got, ["n", "a", "b"]) == "it changed `b` in place"
-    got.changed = [5]
-    assert aspects.rule_unchanged(later, None, got, ["n", "a", "b"]) == \
-        "it changed argument 5 in place"
+    got.changed = [1]
+    assert aspects.rule_unchanged(later, None, got, ["n", "a"]) == \
+        "it changed argument 2 in place"
 
 
 # --- structure: the source check ------------------------------------------------------
@@ -623,11 +623,94 @@ def test_gradient_lines_show_the_first_argument_whose_gradient_is_wrong():
     call = Call("corr2d", (X, K), aspects=frozenset({"grad"}), grad=True)
     exp = expect(call)
     got = describe(exp.value.float())
-    got.grads = [exp.grads[0] * (1 + 1e-6), exp.grads[1] + 1]
+    gK = exp.grads[1].clone()
+    gK[0, 0] *= 1 + 1e-6  # right to float32's tolerance, not to float64's
+    gK[1, 1] += 1
+    got.grads = [exp.grads[0] * (1 + 1e-6), gK]
     v = judge(spec, "grad", [(call, exp, got)])
-    assert "the gradient of `K` is wrong: first difference at index [0, 0]" in v.message
+    assert "the gradient of `K` is wrong: first difference at index [1, 1]" in v.message
+    assert "(1 of 4 numbers differ)" in v.message
     lines = v.message.splitlines()
     assert lines[lines.index("expected gradient of K:") + 1] == "    float64 tensor of shape (2, 2)"
     assert "expected gradient of X:" not in v.message
     got.grads = [None, exp.grads[1] + 1]
     assert "no gradient reached `X`" in judge(spec, "grad", [(call, exp, got)]).message
+
+
+def test_regions_at_their_boundaries():
+    assert [aspects._region(v) for v in (-10.0, -9.99, 10.0, 9.99, 1e-6, -1e-6, 1.01e-6, 0.0)] \
+        == ["large negative inputs", None, "large positive inputs", None, "tiny inputs",
+            "tiny inputs", None, "zero"]
+
+
+def test_a_nan_gradient_of_a_zero_dimensional_input():
+    """No index for a 0-d argument; the reference's -0 is said as 0"""
+    call = Call("tanh_via_sigmoid", (torch.tensor(-400.0, dtype=F64),),
+                aspects=frozenset({"grad"}), grad=True, grad_output=torch.tensor(-1.0, dtype=F64))
+    exp = expect(call)
+    assert str(exp.grads[0].item()) == "-0.0"
+    got = describe(torch.tensor(-1.0, dtype=F64))
+    got.grads = [torch.tensor(float("nan"), dtype=F64)]
+    assert aspects.rule_grad(call, exp, got, ["x"]).startswith(
+        "at large negative inputs (`x` = -400, float64) your gradient of `x` is nan, the "
+        "reference's is 0: some step of your formula overflows or divides by zero there")
+
+
+def test_arguments_without_a_reference_gradient_are_skipped():
+    """An argument the reference has no gradient for (None) says nothing,
+    and the next one is still checked"""
+    X, K = torch.ones(3, 3, dtype=F64), torch.ones(2, 2, dtype=F64)
+    call = Call("corr2d", (X, K), aspects=frozenset({"grad"}), grad=True,
+                grad_output=torch.ones(2, 2, dtype=F64))
+    exp = describe(torch.ones(2, 2, dtype=F64))
+    exp.grads = [None, torch.full((2, 2), 4.0, dtype=F64)]
+    got = describe(torch.ones(2, 2, dtype=F64))
+    got.grads = [torch.zeros(3, 3, dtype=F64), torch.zeros(2, 2, dtype=F64)]
+    assert aspects.rule_grad(call, exp, got, ["X", "K"]).startswith("the gradient of `K` is wrong")
+    lines = aspects._gradient_lines(FUNCTIONS["corr2d"], call, exp, got)
+    assert lines[2] == "expected gradient of K:" and lines[-2] == "got:"
+    got.grads = [torch.zeros(3, 3, dtype=F64), exp.grads[1].clone()]
+    assert aspects.rule_grad(call, exp, got, ["X", "K"]) is None
+    assert len(aspects._gradient_lines(FUNCTIONS["corr2d"], call, exp, got)) == 2
+    assert aspects._name(["X"], 0) == "X" and aspects._name(["X"], 1) == "argument 1"
+
+
+def test_sequences_of_several_kinds_and_none():
+    none = verdict(SHAPE, "values", reference(SHAPE, lambda out, *a: None))
+    assert "it returned None (a NoneType), expected (24, 24): the result must be" in none.message
+    mixed = verdict(SHAPE, "values", reference(SHAPE, lambda out, *a: (out[0], float(out[1]))))
+    assert "it returned (24, 24.0), a tuple of Python ints and floats, expected (24, 24): " \
+        "the numbers are right, but the result must be" in mixed.message
+
+
+def test_structure_names_every_forbidden_op():
+    spec = FUNCTIONS["max_pool_as_conv"]
+    got = describe(torch.ones(1, 1, 2, 2))
+    got.ops = ["add", "unfold", "max_pool2d", "convolution"]
+    assert aspects.rule_structure(spec, None, got) == \
+        f"it uses max_pool2d, unfold, which this exercise rules out ({spec.how})"
+    got.ops = ["convolution", "amax"]
+    assert aspects.rule_structure(spec, None, got) is None
+    got.ops = None
+    assert aspects.rule_structure(spec, None, got) is None
+
+
+SLICED_AVG = textwrap.dedent('''
+    def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
+        k = (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
+        s = k if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+        p = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        P = F.pad(X, (p[1], p[1], p[0], p[0]))
+        h, w = (P.shape[-2] - k[0]) // s[0] + 1, (P.shape[-1] - k[1]) // s[1] + 1
+        parts = [P[..., a:a + (h - 1) * s[0] + 1:s[0], b:b + (w - 1) * s[1] + 1:s[1]]
+                 for a in range(k[0]) for b in range(k[1])]
+        return torch.stack(parts).mean(0)
+''')
+
+
+def test_an_answer_that_never_convolves_fails_structure():
+    fn = _load(SLICED_AVG, "avg_pool_as_conv")
+    assert verdict("avg_pool_as_conv", "values", fn).passed
+    v = verdict("avg_pool_as_conv", "structure", fn, SLICED_AVG)
+    assert v.message.endswith("it never runs a convolution (a convolution with a fixed kernel, "
+                              "no pooling function or unfold).")
