@@ -73,7 +73,7 @@ def _mismatch(expected, got, returned=()):
     rtol, atol = tolerances(expected.dtype, (got.dtype, *returned))
     a = expected.to(torch.float64) if not expected.is_complex() else expected
     b = got.to(torch.float64) if not got.is_complex() else got
-    finite = a[torch.isfinite(a)].abs() if not a.is_complex() else a.abs()
+    finite = a[torch.isfinite(a)].abs()
     if finite.numel():
         atol = max(atol, rtol * float(finite.max()))
     return ~torch.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
@@ -295,7 +295,7 @@ def rule_unchanged(call, exp, got, names=()):
     return None
 
 
-def rule_structure(spec, call, got):
+def rule_structure(spec, got):
     """The per-call part of `structure`: ops the rule forbids (whether a
     required op ran is judged over all calls, in `judge`)"""
     bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
@@ -349,7 +349,7 @@ def _trivial(call, exp):
     if not exp.exact_tensor:
         return False
     y = exp.value.flatten()
-    if y.numel() <= 1 or bool((y == y[0]).all()):
+    if bool((y == y[:1]).all()):  # no number, one, or one repeated
         return True
     shape = tuple(exp.value.shape)
     for a in call.args:
@@ -472,14 +472,14 @@ def judge(spec, aspect, trials, source=None):
             judged = []
     elif aspect not in VALUE_RULES and aspect != "errors":
         judged = [t for t in relevant if right(*t)]
-    if not judged and aspect != "errors":
+    if not judged:  # (errors' calls are all its relevant ones: never empty)
         return Verdict(grade_id, False, 0, points,
                        f"`{spec.name}`: not counted: {NOT_COUNTED}.", 0, devices)
     names = spec.arg_names
-    failures, whole = [], False
+    failures = []
     for call, exp, got in judged:
         if aspect == "structure":
-            reason = rule_structure(spec, call, got)
+            reason = rule_structure(spec, got)
         elif aspect in ("grad", "unchanged"):
             reason = RULES[aspect](call, exp, got, names)
         else:
@@ -487,38 +487,35 @@ def judge(spec, aspect, trials, source=None):
         if reason:
             consequence = got.note.startswith("not run")  # another call was the cause
             failures.append(((consequence, *_simplicity(call)), call, exp, got, reason))
+    whole = None  # a reason about the function as a whole: (call, exp, got, reason)
     if not failures and aspect == "structure":
-        extra = _required_missing(spec, judged)
-        if extra is not None:  # one reason about the function as a whole
-            failures.append(((False, *_simplicity(extra[0])), *extra))
-            whole = True
-    if aspect == "structure" and not failures:
+        whole = _required_missing(spec, judged)
         reason = source_problem(spec, source)
-        if reason:
+        if whole is None and reason:
             return Verdict(grade_id, False, 0, points, reason, len(judged), devices)
-    if not failures:
+    if not failures and whole is None:
         return Verdict(grade_id, True, points, points,
                        f"{spec.name} {ASPECTS[aspect]}: {len(judged)} "
                        f"call{'s' if len(judged) != 1 else ''} checked on "
                        f"{', '.join(devices)}", len(judged), devices)
-    failures.sort(key=lambda f: f[0])
-    _, call, exp, got, reason = failures[0]
+    if whole is None:
+        failures.sort(key=lambda f: f[0])
+        _, call, exp, got, reason = failures[0]
+    else:
+        call, exp, got, reason = whole
     lines = [f"{spec.name} should {_should(aspect)}, but for the call",
              _indent(explain.call_text(spec, call)),
              f"{reason}."]
-    if aspect in VALUE_RULES and exp.kind == "value" and got.kind == "value" \
-            and exp.exact_tensor and got.exact_tensor:  # plain values are in the reason
+    if aspect in VALUE_RULES and exp.exact_tensor and got.exact_tensor:
         lines += ["expected:", _indent(explain.value_text(exp.value)),
                   "got:", _indent(explain.value_text(got.value))]
-    elif aspect == "grad" and got.grads is not None and exp.grads is not None \
-            and call.grad_output is not None:
+    elif aspect == "grad" and got.grads is not None:
         lines += _gradient_lines(spec, call, exp, got)
-    if not whole:
-        if len(failures) > 1:
-            lines.append(f"({len(failures)} of {len(judged)} calls failed this way; "
-                         f"this is the smallest.)")
-        elif len(judged) > 1:
-            lines.append(f"(1 of {len(judged)} calls failed.)")
+    if len(failures) > 1:
+        lines.append(f"({len(failures)} of {len(judged)} calls failed this way; "
+                     f"this is the smallest.)")
+    elif failures and len(judged) > 1:
+        lines.append(f"(1 of {len(judged)} calls failed.)")
     return Verdict(grade_id, False, 0, points, "\n".join(lines), len(judged), devices)
 
 

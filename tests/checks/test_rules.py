@@ -147,7 +147,8 @@ def test_empty_results_agree_and_a_one_number_result_is_checked():
     assert aspects.rule_values(*_trial(one, torch.tensor([5.0, 5.0], dtype=F64))) == \
         "the result has shape (2,), expected (1,)"
     assert not close(one, torch.tensor([5.0, 5.0], dtype=F64))
-    assert aspects.first_difference(one, torch.tensor([5.0, 5.0], dtype=F64)) == ""
+    assert aspects.first_difference(one, torch.tensor([6.0, 6.0], dtype=F64)) == ""
+    assert aspects.first_difference(empty, torch.zeros(0, 3, dtype=F64)) == ""
 
 
 def test_a_tensor_subclass_or_a_non_tensor_is_not_a_result():
@@ -214,9 +215,13 @@ def test_an_int_result_follows_the_int_rule():
 @pytest.mark.parametrize("function", ["pool2d", "corr2d_multi_in_out_1x1", "conv2d_output_shape"])
 def test_a_missing_function_earns_nothing_and_says_so(function):
     spec = FUNCTIONS[function]
+    plan = trials(spec.assignment)[function]
     for aspect in spec.aspects:
         v = verdict(function, aspect, None)
         assert (v.passed, v.points) == (False, 0)
+        assert (v.grade_id, v.max_points, v.devices) == (f"{function}-{aspect}",
+                                                         spec.aspects[aspect], ("cpu",))
+        assert v.checked == sum(1 for c, _ in plan if aspect in c.aspects)
         assert v.message == (f"`{function}` is not defined in your notebook: run the cell that "
                              f"defines it, and keep its name and signature `{spec.signature}`.")
 
@@ -234,7 +239,9 @@ def test_the_untouched_template_earns_nothing_and_says_so(function):
 
 def test_no_call_for_an_aspect_fails_it():
     v = judge(FUNCTIONS["softmax_pool2d"], "stability", [])
-    assert (v.passed, v.points, v.message) == (False, 0, "no check could be run for this aspect")
+    assert v.as_dict() == {"grade_id": "softmax_pool2d-stability", "passed": False, "points": 0,
+                           "max_points": 1, "message": "no check could be run for this aspect",
+                           "checked": 0, "devices": []}
 
 
 def _call(X, **kw):
@@ -258,6 +265,9 @@ def test_trivial_results_prove_nothing():
     assert aspects._trivial(leading, describe(torch.arange(8.0, dtype=F64).reshape(2, 4)))
     assert not aspects._trivial(leading, describe(torch.arange(8.0, dtype=F64).reshape(4, 2)))
     assert not aspects._trivial(Call("f", (3, "x")), describe((1, 2)))
+    assert aspects._trivial(Call("f", (3, torch.ones(3), X)), describe(X[:2, :2].clone()))
+    nan = describe(torch.tensor([float("nan")], dtype=F64))
+    assert not aspects._trivial(call, nan)  # nan is not even equal to itself
 
 
 def test_error_calls_carry_no_value():
@@ -297,6 +307,11 @@ def test_shape_is_judged_on_every_call_that_returned():
     assert not v.passed and "the result has shape (9,)" in v.message and v.checked == 3
     nothing = judge(spec, "shape", wrong_shape + raised)
     assert nothing.message.startswith("`pool2d`: not counted")
+    assert (nothing.points, nothing.max_points, nothing.checked, nothing.devices,
+            nothing.grade_id) == (0, 1, 0, ("cpu",), "pool2d-shape")
+    listed = [(c, e, describe([1.0, 2.0])) for c, e in pairs[2:3]]
+    v = judge(spec, "shape", good + listed)
+    assert "\nit returned (1.0, 2.0).\n" in v.message, v.message
 
 
 def test_errors_count_only_once_some_value_is_right():
@@ -307,7 +322,8 @@ def test_errors_count_only_once_some_value_is_right():
     values = [(c, e, describe(e.value.clone())) for c, e in pairs if not c.expect_error]
     assert judge(spec, "errors", errors + values[3:4]).passed
     v = judge(spec, "errors", errors + [(c, e, raises) for c, e, _ in values])
-    assert (v.passed, v.checked) == (False, 0)
+    assert (v.passed, v.points, v.max_points, v.checked, v.devices, v.grade_id) == \
+        (False, 0, 1, 0, ("cpu",), "pool2d-errors")
     assert v.message == ("`pool2d`: not counted: `errors` counts only once the function returns "
                          "the right values for a valid input, and it did for none \u2014 fix the "
                          "values first.")
@@ -397,8 +413,12 @@ def test_gradient_rule_reasons():
     none.grads = [None]
     assert aspects.rule_grad(call, exp, none, names) == "no gradient reached `x`"
     v = judge(spec, "grad", [(call, exp, half)])
-    assert "the gradient of the result that was passed back (grad_output):" in v.message
-    assert "expected gradient of x:" in v.message and "(1 of" not in v.message
+    lines = v.message.splitlines()
+    k = lines.index("the gradient of the result that was passed back (grad_output):")
+    assert lines[k + 1] == "    float64 tensor of shape (2, 2)"  # call.grad_output
+    assert lines[k + 4:k + 6] == ["expected gradient of x:", "    float64 tensor of shape (2, 2)"]
+    assert lines[k + 8:k + 10] == ["got:", "    float64 tensor of shape (2, 2)"]
+    assert "(1 of" not in v.message
 
 
 def test_a_nan_gradient_names_the_input_region():
@@ -466,7 +486,11 @@ def test_an_answer_caught_only_by_the_source_check():
     fn = _load(NUMPY_POOL, "max_pool_as_conv")
     assert verdict("max_pool_as_conv", "values", fn).passed
     v = verdict("max_pool_as_conv", "structure", fn, NUMPY_POOL)
-    assert not v.passed and v.message == (
+    plan = trials("pooling")["max_pool_as_conv"]
+    assert (v.passed, v.points, v.max_points, v.grade_id, v.devices) == \
+        (False, 0, 2, "max_pool_as_conv-structure", ("cpu",))
+    assert v.checked == sum(1 for c, _ in plan if "structure" in c.aspects)
+    assert v.message == (
         "your code uses `sliding_window_view`, which this exercise rules out (a convolution "
         "with fixed one-hot kernels, then a max over channels; no pooling function or unfold)")
     assert verdict("max_pool_as_conv", "structure", fn, None).passed  # no source, no reading
@@ -687,12 +711,12 @@ def test_structure_names_every_forbidden_op():
     spec = FUNCTIONS["max_pool_as_conv"]
     got = describe(torch.ones(1, 1, 2, 2))
     got.ops = ["add", "unfold", "max_pool2d", "convolution"]
-    assert aspects.rule_structure(spec, None, got) == \
+    assert aspects.rule_structure(spec, got) == \
         f"it uses max_pool2d, unfold, which this exercise rules out ({spec.how})"
     got.ops = ["convolution", "amax"]
-    assert aspects.rule_structure(spec, None, got) is None
+    assert aspects.rule_structure(spec, got) is None
     got.ops = None
-    assert aspects.rule_structure(spec, None, got) is None
+    assert aspects.rule_structure(spec, got) is None
 
 
 SLICED_AVG = textwrap.dedent('''
@@ -714,3 +738,57 @@ def test_an_answer_that_never_convolves_fails_structure():
     v = verdict("avg_pool_as_conv", "structure", fn, SLICED_AVG)
     assert v.message.endswith("it never runs a convolution (a convolution with a fixed kernel, "
                               "no pooling function or unfold).")
+
+
+def test_complex_results_compare_by_their_magnitude():
+    expected = torch.tensor([1 + 1j, 2 - 1j, 0.5j], dtype=torch.complex128)
+    assert close(expected, expected * (1 + 1e-8))
+    assert not close(expected, expected * (1 + 1e-6))
+    assert not close(expected, expected.conj())
+    single = expected.to(torch.complex64)
+    assert close(single, single * (1 + 1e-5)) and not close(single, single * (1 + 1e-3))
+
+
+def test_plain_values_of_other_types_compare_by_equality():
+    assert aspects._plain_equal(2.5, 2.5) and not aspects._plain_equal(2.5, 2.6)
+    assert aspects._plain_equal((2, 3), [2, 3]) and not aspects._plain_equal((2, 3), (2, 3.0))
+    assert not aspects._plain_equal(3, True) and not aspects._plain_equal((2,), (2, 3))
+
+
+@pytest.mark.parametrize("aspect, should", [
+    ("values", "return the right numbers"), ("shape", "return a result of the right shape"),
+    ("dtype", "keep the input's dtype"), ("devices", "return its result on the input's device"),
+    ("grad", "pass the right gradients back to its inputs"),
+    ("unchanged", "leave its inputs unchanged"),
+    ("errors", "raise the error the contract asks for"),
+    ("structure", "compute the result the way the exercise asks"),
+    ("stability", "stay finite and right for large inputs")])
+def test_a_failure_message_starts_with_what_the_function_should_do(aspect, should):
+    """feedback.py and report.py read this first line"""
+    assert aspects._should(aspect) == should
+
+
+def test_huge_inputs_come_last_in_a_counterexample():
+    """Above 100 is huge; exactly 100 is not"""
+    hundred = Call("f", (torch.full((3, 3), 100.0, dtype=F64),))
+    above = Call("f", (torch.full((1, 1), 100.5, dtype=F64),))
+    assert sorted([above, hundred], key=aspects._simplicity) == [hundred, above]
+    negative = Call("f", (torch.full((1, 1), -100.5, dtype=F64),))
+    assert aspects._simplicity(negative)[0] and not aspects._simplicity(hundred)[0]
+    assert aspects._simplicity(Call("f", (torch.ones(2, dtype=torch.int64) * 500,)))[0] is False
+
+
+def test_infinite_numbers_do_not_widen_the_tolerance():
+    """The scale is the largest finite expected number"""
+    expected = torch.tensor([float("inf"), 1.0], dtype=F64)
+    assert not close(expected, torch.tensor([float("inf"), 1.5], dtype=F64))
+    cplx = torch.tensor([complex(float("inf"), 0), 1 + 1j], dtype=torch.complex128)
+    assert not close(cplx, torch.tensor([complex(float("inf"), 0), 1.5 + 1j],
+                                        dtype=torch.complex128))
+
+
+def test_a_call_that_must_raise_is_never_right():
+    """Even where the reference returned a value for it"""
+    call = Call("pool2d", (torch.ones(3, 3, dtype=F64), (2, 2)), expect_error="ValueError")
+    value = describe(torch.tensor([1.0, 2.0], dtype=F64))
+    assert not right(call, value, describe(torch.tensor([1.0, 2.0], dtype=F64)))
