@@ -105,14 +105,22 @@ def report(module, known):
             other.append((name, code))
     counted = len(codes) - len(equivalent)
     score = 100.0 * killed / counted if counted else 100.0
+    untested = sum(1 for _, code in other if code is None)
     print(f"\n=== grader/checks/{module}.py: {len(codes)} mutants, {killed} killed, "
           f"{len(survivors)} survived, {len(equivalent)} equivalent (listed), "
-          f"{len(other)} not run or without tests")
+          f"{len(other) - untested} without a test, {untested} not run yet")
     print(f"mutation score: {score:.1f} % ({killed} of {counted} non-equivalent mutants killed)")
+    if untested:
+        tested = counted - untested
+        print(f"  over the mutants run so far: {100.0 * killed / tested:.1f} % "
+              f"({killed} of {tested}); run `make mutation` again to finish")
     for name, text in survivors:
         print(f"\n--- survived: {name}\n{_body(text)}")
+    for name, reason in equivalent:
+        print(f"--- equivalent: {name}: {reason}")
     for name, code in other:
-        print(f"--- {name}: exit code {code} (not run or no test reaches it)")
+        if code is not None:
+            print(f"--- {name}: exit code {code} (no test reaches it)")
     return score
 
 

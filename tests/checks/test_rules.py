@@ -379,6 +379,8 @@ def test_devices_rule_with_a_fake_second_device():
     ok = judge(spec, "devices", [(both[0], exp, describe(exp.value.clone())),
                                  (both[1], exp_fake, there)])
     assert ok.passed and ok.devices == ("cpu", "fake") and ok.checked == 2
+    assert ok.message == "pool2d returns its result on the input's device: 2 calls checked " \
+        "on cpu, fake"
     v = judge(spec, "devices", [(both[0], exp, describe(exp.value.clone())),
                                 (both[1], exp_fake, cpu_result)])
     assert not v.passed and "the result is on cpu, expected fake:0 (the input's device)" in v.message
@@ -792,3 +794,28 @@ def test_a_call_that_must_raise_is_never_right():
     call = Call("pool2d", (torch.ones(3, 3, dtype=F64), (2, 2)), expect_error="ValueError")
     value = describe(torch.tensor([1.0, 2.0], dtype=F64))
     assert not right(call, value, describe(torch.tensor([1.0, 2.0], dtype=F64)))
+
+
+def test_no_first_difference_between_equal_results():
+    x = torch.tensor([1.0, 2.0], dtype=F64)
+    assert aspects.first_difference(x, x.clone()) == ""
+
+
+def test_a_values_failure_shows_expected_and_got_and_counts_the_failures():
+    spec = FUNCTIONS["sigmoid_grad"]
+    xs = [torch.full((n,), 0.5, dtype=F64) for n in (2, 3, 4)]
+    triples = []
+    for k, x in enumerate(xs):
+        call = Call("sigmoid_grad", (x,))
+        exp = expect(call)
+        triples.append((call, exp, describe(exp.value + (1 if k < 2 else 0))))
+    v = judge(spec, "values", triples)
+    lines = v.message.splitlines()
+    assert lines[0] == "sigmoid_grad should return the right numbers, but for the call"
+    k = lines.index("expected:")
+    assert lines[k + 1:k + 4] == ["    float64 tensor of shape (2,): [0.25, 0.25]", "got:",
+                                  "    float64 tensor of shape (2,): [1.25, 1.25]"]
+    assert lines[-1] == "(2 of 3 calls failed this way; this is the smallest.)"
+    assert v.as_dict() == {"grade_id": "sigmoid_grad-values", "passed": False, "points": 0,
+                           "max_points": 2, "message": v.message, "checked": 3,
+                           "devices": ["cpu"]}
