@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lab book release lock system clean
+.PHONY: demo test lab book release lock system clean mutation
 
 $(STAMP): requirements.lock constraints.txt pyproject.toml vendor/torchvision-shim/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: $(STAMP) system
 
 release: $(STAMP)
 	$(BIN)/python -m grader release
+
+# Mutation testing of the grading rules (not part of `make test`; CPU-heavy):
+# `make mutation MODULES="aspects wire"`; README.md says how to read it
+MODULES ?= aspects
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(MODULES)
 
 # Re-resolve requirements.lock from pyproject.toml (needs the registry)
 lock:

@@ -130,7 +130,7 @@ STUDENTS = {
              "loses": {"pool2d": ["dtype", "errors"]}},
     "barbara": {"about": "off-by-one output size with stride",
                 "cells": {"pool2d_strided-solution": OFF_BY_ONE_STRIDED},
-                "loses": {"pool2d_strided": ["shape"]}},
+                "loses": {"pool2d_strided": ["values", "shape"]}},
     "claude": {"about": "average pooling that sums",
                "cells": {"pool2d-solution": SUMMING_POOL2D},
                "loses": {"pool2d": ["values"]}},

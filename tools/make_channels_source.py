@@ -27,6 +27,16 @@ has, and gradients.
 * it works on **non-contiguous** inputs (a transposed view, for example):
   prefer `reshape` to `view`.
 
+**Nothing for nothing.** Every rule other than the values counts only
+where your function returns the right values: dtype, device, gradients,
+inputs left unchanged and how the result is computed are checked on the
+calls whose values are right; the shape on every call that returns a
+result, once one of them has the right values; the `ValueError` a contract
+asks for once some valid input gets the right values. A result of the right
+shape filled with zeros earns nothing, and a call whose right result is a
+single number repeated, or an input as it is, does not count as right. A
+function that is right except for one rule loses only that rule's points.
+
 When a check fails it shows the smallest input it failed on, what was
 expected and what your function returned. Run the cell below first."""),
     locked_md("setup-text", "The imports every cell below uses, and the checks."),

@@ -23,12 +23,23 @@ grader has, and gradients.
 
 * The three shape functions take an `int` or a pair `(h, w)` for every
   setting (`input_hw` is always a pair) and return a **tuple of two Python
-  ints**, exactly what the layer produces.
+  ints**, exactly what the layer produces; a list or a `torch.Size` of two
+  Python ints is accepted too, NumPy integers, floats and bools are not.
 * Every function that returns a tensor keeps the input's **dtype** (float32
   and float64 at least) and **device**, is **differentiable** (autograd
   gradients flow back to every tensor argument and match the reference's:
   no NumPy round trips, no `.detach()`), does **not change its inputs** in
   place, and works on **non-contiguous** inputs (prefer `reshape` to `view`).
+
+**Nothing for nothing.** Every rule other than the values counts only
+where your function returns the right values: dtype, device, gradients,
+inputs left unchanged and how the result is computed are checked on the
+calls whose values are right; the shape on every call that returns a
+result, once one of them has the right values; the `ValueError` a contract
+asks for once some valid input gets the right values. A result of the right
+shape filled with zeros earns nothing, and a call whose right result is a
+single number repeated, or an input as it is, does not count as right. A
+function that is right except for one rule loses only that rule's points.
 
 When a check fails it shows the smallest input it failed on, what was
 expected and what your function returned. Run the cell below first."""),

@@ -22,6 +22,16 @@ every device the grader has, and gradients.
 * window sizes, strides and paddings may be an `int` or a pair `(h, w)`
   wherever the contract says so.
 
+**Nothing for nothing.** Every rule other than the values counts only
+where your function returns the right values: dtype, device, gradients,
+inputs left unchanged and how the result is computed are checked on the
+calls whose values are right; the shape on every call that returns a
+result, once one of them has the right values; the `ValueError` a contract
+asks for once some valid input gets the right values. A result of the right
+shape filled with zeros earns nothing, and a call whose right result is a
+single number repeated, or an input as it is, does not count as right. A
+function that is right except for one rule loses only that rule's points.
+
 Run the cell below first."""),
     locked_md("setup-text", "The imports every cell below uses, and the checks."),
     code("""

@@ -59,3 +59,32 @@ def error_call(function, args, kwargs=None, error="ValueError"):
 
 def plain_call(function, args, kwargs=None, aspects=frozenset({"values"})):
     return Call(function, tuple(args), dict(kwargs or {}), frozenset(aspects))
+
+
+def grad_calls(function, args, kwargs=None, *, extra=frozenset(), trace=False,
+               dtypes=(torch.float32, torch.float64)):
+    """Gradient calls in float32 and float64 on the same inputs, for the
+    numerically hard regions (huge, tiny, near exp's overflow, ties, padded
+    borders). Tensor arguments must be float64 and hold ordinary values too,
+    so that the result's values say something."""
+    calls = []
+    for dtype in dtypes:
+        cast = tuple(a.to(dtype) if isinstance(a, torch.Tensor) else a for a in args)
+        calls.append(Call(function, cast, dict(kwargs or {}), frozenset({"grad"} | extra),
+                          grad=True, trace=trace))
+    return calls
+
+
+def magnitudes(rng, shape, scale, positive=False):
+    """Distinct values (no ties, also in float32) of about `scale`, signs
+    mixed unless positive, every third of them ordinary (about 1): a float64
+    tensor"""
+    n = 1
+    for s in shape:
+        n *= s
+    t = torch.randperm(n, generator=rng).double() + 1
+    if not positive:
+        t = t - (n + 1) / 2 - 0.25  # no zero, no two of one magnitude
+    t = t / t.abs().max() * scale
+    t[::3] = t[::3] / scale  # every third back to about 1
+    return t.reshape(shape)

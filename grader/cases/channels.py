@@ -1,7 +1,7 @@
 """Cases for the channels assignment (multiple input and output channels)"""
 import torch
 
-from grader.cases.build import pick, rand, randint, tensor_calls
+from grader.cases.build import grad_calls, magnitudes, pick, rand, randint, tensor_calls
 
 F64 = torch.float64
 X3 = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], dtype=F64)
@@ -96,4 +96,16 @@ def hidden(rng):
         cases["corr2d_multi_in_out_1x1"] += _one_by_one((X, K), grad=False, noncontig=i % 4 == 1)
         cases["corr2d_multi_in_out_1x1"] += _one_by_one(
             (rand(rng, (c_i, h, w)), rand(rng, (c_o, c_i, 1, 1))))[2:]
+
+    # gradients where the numbers are huge or tiny, in float32 and float64
+    for scale in (1e15, 1e-15):
+        X, K = magnitudes(rng, (4, 5), scale), magnitudes(rng, (2, 3), scale)
+        cases["corr2d"] += grad_calls("corr2d", (X, K))
+        X, K = magnitudes(rng, (2, 4, 5), scale), magnitudes(rng, (2, 2, 3), scale)
+        cases["corr2d_multi_in"] += grad_calls("corr2d_multi_in", (X, K))
+        X, K = magnitudes(rng, (2, 4, 5), scale), magnitudes(rng, (3, 2, 2, 3), scale)
+        cases["corr2d_multi_in_out"] += grad_calls("corr2d_multi_in_out", (X, K))
+        X, K = magnitudes(rng, (3, 4, 5), scale), magnitudes(rng, (2, 3, 1, 1), scale)
+        cases["corr2d_multi_in_out_1x1"] += grad_calls(
+            "corr2d_multi_in_out_1x1", (X, K), extra={"structure"}, trace=True)
     return cases

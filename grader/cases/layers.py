@@ -2,7 +2,8 @@
 activations)"""
 import torch
 
-from grader.cases.build import error_call, pick, plain_call, rand, randint, tensor_calls
+from grader.cases.build import (error_call, grad_calls, magnitudes, pick, plain_call, rand,
+                                randint, tensor_calls)
 
 F64 = torch.float64
 SHAPE_ASPECTS = frozenset({"values"})
@@ -230,10 +231,34 @@ def hidden(rng):
     edges = torch.tensor([[0.0, 1.0, 0.5], [1e-8, 1 - 1e-8, 0.999]], dtype=F64)
     cases["sigmoid_grad"] += tensor_calls("sigmoid_grad", (edges,))
     cases["tanh_grad"] += tensor_calls("tanh_grad", (torch.cat([edges, -edges]),))
+    # large |x| overflows exp(-2x); each call also holds ordinary values, where
+    # tanh is not yet +-1, so that sign(x) is not right on it
     wide = torch.cat([torch.linspace(-30, 30, 13, dtype=F64), rand(rng, (6,), "large"),
-                      torch.tensor([0.0, -1e4, 1e4], dtype=F64)])
+                      torch.tensor([0.0, -1e4, 1e4, 0.3, -1.2], dtype=F64)])
     cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (wide,), grad=False)
-    big = rand(rng, (3, 4), "large")  # |x| in the thousands: exp(-2x) overflows
+    big = torch.cat([rand(rng, (3, 4), "large"), rand(rng, (1, 4))])
     cases["tanh_via_sigmoid"] += tensor_calls("tanh_via_sigmoid", (big,), grad=False,
                                               noncontig=True)
+    _hard_regions(rng, cases)
     return cases
+
+
+def _hard_regions(rng, cases):
+    """Gradients where the numerics bite, in float32 and float64: huge and
+    tiny magnitudes; the activations' saturated ends, where a formula whose
+    value is right can still give a nan gradient (exp(800) = inf, 0 * inf)"""
+    for scale in (1e15, 1e-15):
+        K = magnitudes(rng, (2, 3), scale)
+        cases["conv_matrix"] += grad_calls("conv_matrix", (K, (4, 5)))
+        Y, K = magnitudes(rng, (3, 4), scale), magnitudes(rng, (2, 3), scale)
+        cases["transposed_conv_via_matrix"] += grad_calls("transposed_conv_via_matrix", (Y, K))
+        x, W, b = (magnitudes(rng, s, scale) for s in ((2, 4), (3, 4), (3,)))
+        cases["linear"] += grad_calls("linear", (x, W, b))
+    ends = torch.tensor([0.0, 1.0, 1e-300, 1 - 1e-16, 1e-30, 0.5, 0.25, 0.9], dtype=F64)
+    cases["sigmoid_grad"] += grad_calls("sigmoid_grad", (ends,))
+    ends = torch.tensor([1.0, -1.0, 1 - 1e-16, -1 + 1e-16, 1e-30, 0.0, 0.5, -0.3], dtype=F64)
+    cases["tanh_grad"] += grad_calls("tanh_grad", (ends,))
+    x = torch.tensor([-400.0, -50.0, -20.0, 0.0, 1e-30, 20.0, 50.0, 400.0, 0.3, -1.2, 2.0,
+                      -710.0, 710.0], dtype=F64)
+    cases["tanh_via_sigmoid"] += grad_calls("tanh_via_sigmoid", (x,))
+    cases["tanh_via_sigmoid"] += grad_calls("tanh_via_sigmoid", (x.reshape(1, 13).T,))

@@ -1,8 +1,8 @@
 """Cases for the pooling assignment"""
 import torch
 
-from grader.cases.build import (error_call, pick, plain_call, rand, randint,
-                                tensor_calls)
+from grader.cases.build import (error_call, grad_calls, magnitudes, pick, plain_call,
+                                rand, randint, tensor_calls)
 
 X3 = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], dtype=torch.float64)
 X4 = torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4)
@@ -140,4 +140,55 @@ def hidden(rng):
         cases["softmax_pool2d"] += tensor_calls("softmax_pool2d", (X, (2, 3)),
                                                 {"stride": stride, "beta": beta},
                                                 extra={"stability"}, grad=False)
+    _hard_regions(rng, cases)
     return cases
+
+
+def _hard_regions(rng, cases):
+    """Gradients (and values) where the numerics bite: huge and tiny
+    magnitudes, padded borders next to huge negative (for min: positive)
+    values, exp near its overflow, ties in softmax pooling; float32 and
+    float64. Max and min pooling get no ties: their gradient there is any
+    of several right answers."""
+    conv = {"extra": {"structure"}, "trace": True}
+    for scale in (1e30, 1e-30):
+        for mode in ("max", "avg"):
+            X = magnitudes(rng, (5, 6), scale)
+            cases["pool2d"] += grad_calls("pool2d", (X, (2, 3), mode))
+            X = magnitudes(rng, (2, 5, 6), scale)
+            cases["pool2d_strided"] += grad_calls(
+                "pool2d_strided", (X, (3, 2)), {"stride": (2, 1), "padding": (1, 1), "mode": mode})
+        X = magnitudes(rng, (1, 2, 5, 6), scale)
+        cases["avg_pool_as_conv"] += grad_calls("avg_pool_as_conv", (X, 3),
+                                                {"stride": 2, "padding": 1}, **conv)
+        cases["max_pool_as_conv"] += grad_calls("max_pool_as_conv", (X, 3),
+                                                {"stride": 2, "padding": 1}, **conv)
+        cases["min_pool2d"] += grad_calls("min_pool2d", (X[0], (2, 3)),
+                                          {"stride": 1, "padding": (1, 1)})
+    # padding next to huge negative values: a padding of -1e9 (or +1e9 for
+    # min) would win the window
+    low = -magnitudes(rng, (2, 5, 6), 1e30, positive=True) - 1
+    kwargs = {"stride": 2, "padding": 1}
+    cases["pool2d_strided"] += tensor_calls("pool2d_strided", (low, 3), dict(kwargs, mode="max"),
+                                            grad=False)
+    cases["pool2d_strided"] += grad_calls("pool2d_strided", (low, 3), dict(kwargs, mode="max"))
+    cases["max_pool_as_conv"] += tensor_calls("max_pool_as_conv", (low[None], 3), kwargs,
+                                              grad=False, **conv)
+    cases["max_pool_as_conv"] += grad_calls("max_pool_as_conv", (low[None], 3), kwargs, **conv)
+    cases["min_pool2d"] += tensor_calls("min_pool2d", (-low, 3), kwargs, grad=False)
+    cases["min_pool2d"] += grad_calls("min_pool2d", (-low, 3), kwargs)
+    # softmax pooling near exp's overflow: beta x about 1000 overflows a
+    # float64 exp; the window's values close enough for every weight to count.
+    # float64 only: in float32, near its overflow (beta x about 90), rounding
+    # beta x moves a stable method's gradient by more than the tolerance
+    near = 100 + torch.randperm(24, generator=rng).double().reshape(4, 6) / 24
+    for beta in (10.0, -10.0):
+        cases["softmax_pool2d"] += grad_calls("softmax_pool2d", (near, (2, 3)), {"beta": beta},
+                                              dtypes=(torch.float64,))
+        cases["softmax_pool2d"] += grad_calls("softmax_pool2d", (-near, (2, 2)), {"beta": beta},
+                                              dtypes=(torch.float64,))
+    big = magnitudes(rng, (4, 6), 1e4)
+    cases["softmax_pool2d"] += grad_calls("softmax_pool2d", (big, (2, 2)), {"beta": 0.02})
+    ties = rand(rng, (5, 6), "ints")  # many repeats: windows with equal values
+    cases["softmax_pool2d"] += grad_calls("softmax_pool2d", (ties, (2, 3)),
+                                          {"stride": 1, "beta": 2.0})

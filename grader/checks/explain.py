@@ -12,11 +12,28 @@ def tensor_text(t, name=None):
     return kind
 
 
+class _Short(float):
+    """A number shown with 4 significant digits: 1e-30, 6.667e+13"""
+
+    def __repr__(self):
+        return format(self, ".4g")
+
+
+def _nested(values, kind):
+    if isinstance(values, list):
+        return [_nested(v, kind) for v in values]
+    return kind(values)
+
+
 def _values(t):
     t = t.detach().cpu()
     if t.is_floating_point():
         t = t.double()
-        text = torch.round(t, decimals=4).tolist()
+        size = t[torch.isfinite(t) & (t != 0)].abs()
+        if size.numel() and (float(size.min()) < 1e-4 or float(size.max()) >= 1e6):
+            text = _nested(t.tolist(), _Short)  # rounding to 4 decimals would hide them
+        else:
+            text = torch.round(t, decimals=4).tolist()
     else:
         text = t.tolist()
     if t.dim() <= 1:

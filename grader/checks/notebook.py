@@ -32,7 +32,9 @@ def check(grade_id, fn, *, hidden=False):
         raise CheckFailed(f"{spec.name} should be a function, but it is "
                           f"{type(fn).__name__}: define it with `def {spec.signature}:`")
     pairs = _hidden_pairs(spec) if hidden else _public_pairs(spec)
-    pairs = [(c, e) for c, e in pairs if aspect in c.aspects]
+    # the aspect's own calls, and for `errors` the others too: it counts only
+    # where some value is right (nothing for nothing, as in the grader)
+    pairs = [(c, e) for c, e in pairs if aspect in c.aspects or aspect == "errors"]
     trials = [(c, e, run_call(fn, c)) for c, e in pairs]
     verdict = judge(spec, aspect, trials, _source(fn))
     if not verdict.passed:

@@ -53,10 +53,16 @@ def correct(function, label, source):
 
 
 def wrong(function, label, fails, source, may=""):
-    """fails: the aspect, or aspects separated by spaces, it must lose; may:
-    aspects it loses on the default seed's cases but might not on others
-    (an answer that raises on some shapes loses `dtype` only when one of
-    those shapes comes up in a float32 call, say)"""
+    """fails: the aspect, or aspects separated by spaces, it must lose, or
+    "everything" for an answer whose values are wrong on every call (nothing
+    for nothing: no other aspect counts then); may: aspects it loses on the
+    default seed's cases but might not on others. Under nothing for nothing
+    these are mostly the aspects judged on the calls whose values are right:
+    an answer whose mistake does not show on some calls (a 1 x 1 kernel, a
+    window of one, a stride equal to the window) keeps the other aspects
+    judged there, and loses them when a seed's cases hold no such call"""
+    if fails == "everything":
+        fails = " ".join(FUNCTIONS[function].aspects)
     aspects, maybe = frozenset(fails.split()), frozenset(may.split())
     unknown = (aspects | maybe) - set(FUNCTIONS[function].aspects)
     assert aspects and not unknown and not aspects & maybe, (function, label, unknown)

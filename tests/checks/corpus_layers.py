@@ -233,11 +233,7 @@ def transposed_conv_via_matrix(Y, K):
         def tanh_via_sigmoid(x):
             return 2 * torch.sigmoid(2 * x) - 1
     """),
-    correct("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1", """
-        def tanh_via_sigmoid(x):
-            return 2 / (1 + torch.exp(-2 * x)) - 1
-    """),
-    correct("tanh_via_sigmoid", "torch.tanh", """
+        correct("tanh_via_sigmoid", "torch.tanh", """
         def tanh_via_sigmoid(x):
             return torch.tanh(x)
     """),
@@ -248,6 +244,19 @@ def transposed_conv_via_matrix(Y, K):
 ]
 
 WRONG = [
+    wrong("sigmoid_grad", "through logs: nan gradient at y = 0 and 1", "grad", """
+        def sigmoid_grad(y):
+            return torch.exp(torch.log(y) + torch.log1p(-y))
+    """),
+    wrong("tanh_grad", "1 / cosh(atanh(y))^2: nan gradient at y = +-1", "grad", """
+        def tanh_grad(y):
+            return 1 / torch.cosh(torch.atanh(y)) ** 2
+    """),
+    # numerically naive, values right: exp(800) = inf makes the gradient 0 * inf
+wrong("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1: nan gradient where exp overflows", "grad", """
+        def tanh_via_sigmoid(x):
+            return 2 / (1 + torch.exp(-2 * x)) - 1
+    """),
     # conv2d_output_shape
     wrong("conv2d_output_shape", "dilation ignored", "values errors", PAIR + """
 def conv2d_output_shape(input_hw, kernel_size, stride=1, padding=0, dilation=1):
@@ -289,7 +298,7 @@ def conv2d_output_shape(input_hw, kernel_size, stride=1, padding=0, dilation=1):
         out.append(max(1, (n + 2 * p - d * (k - 1) - 1) // s))
     return tuple(out)
     """),
-    wrong("conv2d_output_shape", "float sizes", "values", PAIR + """
+    wrong("conv2d_output_shape", "float sizes", "everything", PAIR + """
 def conv2d_output_shape(input_hw, kernel_size, stride=1, padding=0, dilation=1):
     out = []
     for n, k, s, p, d in zip(pair(input_hw), pair(kernel_size), pair(stride), pair(padding),
@@ -385,7 +394,7 @@ def pool2d_output_shape(input_hw, kernel_size, stride=None, padding=0, dilation=
     return tuple(out)
     """),
     # conv_matrix
-    wrong("conv_matrix", "transposed: (h w, h' w')", "values shape grad", """
+    wrong("conv_matrix", "transposed: (h w, h' w')", "everything", """
         def conv_matrix(K, input_hw):
             h, w = input_hw
             E = torch.eye(h * w, dtype=K.dtype).reshape(h * w, 1, h, w)
@@ -411,7 +420,7 @@ def pool2d_output_shape(input_hw, kernel_size, stride=None, padding=0, dilation=
                     for i in range(h - k_h + 1) for j in range(w - k_w + 1)]
             return torch.stack(rows)
     """),
-    wrong("conv_matrix", "row offset uses the output width", "values grad", """
+    wrong("conv_matrix", "row offset uses the output width", "values", """
         def conv_matrix(K, input_hw):
             h, w = input_hw
             k_h, k_w = K.shape
@@ -439,13 +448,12 @@ def pool2d_output_shape(input_hw, kernel_size, stride=None, padding=0, dilation=
             return torch.from_numpy(C)
     """),
     # transposed_conv_via_matrix
-    wrong("transposed_conv_via_matrix", "C instead of C^T", "values shape dtype devices grad",
-          may="unchanged", source=CONV_MATRIX_LOOP + """
+    wrong("transposed_conv_via_matrix", "C instead of C^T", "values", may="shape dtype devices grad unchanged", source=CONV_MATRIX_LOOP + """
 def transposed_conv_via_matrix(Y, K):
     out_hw = (Y.shape[0] + K.shape[0] - 1, Y.shape[1] + K.shape[1] - 1)
     return (conv_matrix(K, out_hw) @ Y.reshape(-1)).reshape(out_hw)
     """),
-    wrong("transposed_conv_via_matrix", "kernel flipped", "values grad", """
+    wrong("transposed_conv_via_matrix", "kernel flipped", "values", may="shape dtype devices grad unchanged", source="""
         def transposed_conv_via_matrix(Y, K):
             return F.conv_transpose2d(Y[None, None], K.flip(0, 1)[None, None])[0, 0]
     """),
@@ -458,20 +466,18 @@ def transposed_conv_via_matrix(Y, K):
                     Z[i: i + h, j: j + w] += Y[i, j] * K
             return Z
     """),
-    wrong("transposed_conv_via_matrix", "output one row and column short", "values shape grad",
-          CONV_MATRIX_LOOP + """
+    wrong("transposed_conv_via_matrix", "output one row and column short", "everything", CONV_MATRIX_LOOP + """
 def transposed_conv_via_matrix(Y, K):
     out_hw = (Y.shape[0] + K.shape[0] - 1, Y.shape[1] + K.shape[1] - 1)
     Z = (conv_matrix(K, out_hw).T @ Y.reshape(-1)).reshape(out_hw)
     return Z[:-1, :-1]
     """),
-    wrong("transposed_conv_via_matrix", "stride 2 assumed", "values shape grad", """
+    wrong("transposed_conv_via_matrix", "stride 2 assumed", "values", may="shape dtype devices grad unchanged", source="""
         def transposed_conv_via_matrix(Y, K):
             return F.conv_transpose2d(Y[None, None], K[None, None], stride=2)[0, 0]
     """),
     # linear
-    wrong("linear", "weight not transposed", "values shape dtype devices grad", may="unchanged",
-          source="""
+    wrong("linear", "weight not transposed", "values", source="""
         def linear(x, weight, bias=None):
             y = x @ weight
             return y if bias is None else y + bias
@@ -480,12 +486,12 @@ def transposed_conv_via_matrix(Y, K):
         def linear(x, weight, bias=None):
             return x @ weight.T
     """),
-    wrong("linear", "only 2-D x", "values shape dtype devices grad", """
+    wrong("linear", "only 2-D x", "values", """
         def linear(x, weight, bias=None):
             y = torch.mm(x, weight.t())
             return y if bias is None else y + bias
     """),
-    wrong("linear", "`if bias:` on a tensor", "values shape dtype devices grad", """
+    wrong("linear", "`if bias:` on a tensor", "values", """
         def linear(x, weight, bias=None):
             y = x @ weight.T
             if bias:
@@ -498,11 +504,11 @@ def transposed_conv_via_matrix(Y, K):
             return y if bias is None else y + bias
     """),
     # sigmoid_grad, tanh_grad, tanh_via_sigmoid
-    wrong("sigmoid_grad", "y taken as the pre-activation x", "values grad", """
+    wrong("sigmoid_grad", "y taken as the pre-activation x", "everything", """
         def sigmoid_grad(y):
             return torch.sigmoid(y) * (1 - torch.sigmoid(y))
     """),
-    wrong("sigmoid_grad", "tanh's formula", "values grad", """
+    wrong("sigmoid_grad", "tanh's formula", "everything", """
         def sigmoid_grad(y):
             return 1 - y ** 2
     """),
@@ -517,11 +523,11 @@ def transposed_conv_via_matrix(Y, K):
             a = y.detach().numpy()
             return torch.tensor(a * (1 - a))
     """),
-    wrong("tanh_grad", "y taken as the pre-activation x", "values grad", """
+    wrong("tanh_grad", "y taken as the pre-activation x", "everything", """
         def tanh_grad(y):
             return 1 - torch.tanh(y) ** 2
     """),
-    wrong("tanh_grad", "sign slip: 1 + y^2", "values grad", """
+    wrong("tanh_grad", "sign slip: 1 + y^2", "everything", """
         def tanh_grad(y):
             return 1 + y ** 2
     """),
@@ -533,11 +539,11 @@ def transposed_conv_via_matrix(Y, K):
         def tanh_grad(y):
             return 1 - y.detach() ** 2
     """),
-    wrong("tanh_via_sigmoid", "the sources' + 1", "values", """
+    wrong("tanh_via_sigmoid", "the sources' + 1", "everything", """
         def tanh_via_sigmoid(x):
             return 2 * torch.sigmoid(2 * x) + 1
     """),
-    wrong("tanh_via_sigmoid", "sigmoid(x) instead of sigmoid(2x)", "values grad", """
+    wrong("tanh_via_sigmoid", "sigmoid(x) instead of sigmoid(2x)", "everything", """
         def tanh_via_sigmoid(x):
             return 2 * torch.sigmoid(x) - 1
     """),

@@ -140,14 +140,13 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride)
     return G.max(dim=1).values.reshape(N, C, *G.shape[-2:])
     """),
-    correct("max_pool_as_conv", "grouped one-hot conv, below-min padding", PAIR + """
+        correct("max_pool_as_conv", "grouped one-hot conv, lowest finite padding", PAIR + """
 def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     k_h, k_w = pair(pool_size)
     p_h, p_w = pair(padding)
     N, C, H, W = X.shape
     n = k_h * k_w
-    low = (X.min() - 1).detach()
-    P = F.pad(X - low, (p_w, p_w, p_h, p_h)) + low     # padding = low < every value
+    P = F.pad(X, (p_w, p_w, p_h, p_h), value=torch.finfo(X.dtype).min)
     K = torch.eye(n, dtype=X.dtype, device=X.device).reshape(n, 1, k_h, k_w).repeat(C, 1, 1, 1)
     G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride, groups=C)
     return G.reshape(N, C, n, *G.shape[-2:]).amax(2)
@@ -230,15 +229,28 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
 ]
 
 WRONG = [
+    # numerically naive: (X - low) + low loses ordinary values beside huge ones
+wrong("max_pool_as_conv", "below-min padding by a shift: X - low cancels next to huge values", "values grad", source=PAIR + """
+def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+    k_h, k_w = pair(pool_size)
+    p_h, p_w = pair(padding)
+    N, C, H, W = X.shape
+    n = k_h * k_w
+    low = (X.min() - 1).detach()
+    P = F.pad(X - low, (p_w, p_w, p_h, p_h)) + low     # padding = low < every value
+    K = torch.eye(n, dtype=X.dtype, device=X.device).reshape(n, 1, k_h, k_w).repeat(C, 1, 1, 1)
+    G = F.conv2d(P, K, stride=(k_h, k_w) if stride is None else stride, groups=C)
+    return G.reshape(N, C, n, *G.shape[-2:]).amax(2)
+    """),
     # pool2d
-    wrong("pool2d", "average that sums", "values grad", """
+    wrong("pool2d", "average that sums", "values", """
         def pool2d(X, pool_size, mode='max'):
             if mode not in ('max', 'avg'):
                 raise ValueError(mode)
             windows = X.unfold(0, pool_size[0], 1).unfold(1, pool_size[1], 1)
             return windows.amax((-2, -1)) if mode == 'max' else windows.sum((-2, -1))
     """),
-    wrong("pool2d", "mode ignored: always max", "values grad errors", """
+    wrong("pool2d", "mode ignored: always max", "values errors", """
         def pool2d(X, pool_size, mode='max'):
             return F.max_pool2d(X[None, None], pool_size, stride=1)[0, 0]
     """),
@@ -252,7 +264,7 @@ WRONG = [
         def pool2d(X, pool_size, mode='max'):
             return {'max': F.max_pool2d, 'avg': F.avg_pool2d}[mode](X[None, None], pool_size, 1)[0, 0]
     """),
-    wrong("pool2d", "one row and column short", "values shape grad", """
+    wrong("pool2d", "one row and column short", "everything", """
         def pool2d(X, pool_size, mode='max'):
             if mode not in ('max', 'avg'):
                 raise ValueError(mode)
@@ -264,7 +276,7 @@ WRONG = [
                     Y[i, j] = win.max() if mode == 'max' else win.mean()
             return Y
     """),
-    wrong("pool2d", "window transposed (p_w rows, p_h columns)", "values grad", """
+    wrong("pool2d", "window transposed (p_w rows, p_h columns)", "values", """
         def pool2d(X, pool_size, mode='max'):
             if mode not in ('max', 'avg'):
                 raise ValueError(mode)
@@ -314,7 +326,7 @@ def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
         raise ValueError(mode)
     return windows.amax(-1) if mode == 'max' else windows.mean(-1)
     """),
-    wrong("pool2d_strided", "average leaves the padding out", "values grad", """
+    wrong("pool2d_strided", "average leaves the padding out", "values", """
         def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             Z = X.reshape(-1, 1, *X.shape[-2:])
             if mode == 'max':
@@ -323,21 +335,21 @@ def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
                 Y = F.avg_pool2d(Z, pool_size, stride, padding, count_include_pad=False)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("pool2d_strided", "stride ignored", "values shape grad", """
+    wrong("pool2d_strided", "stride ignored", "values shape", may="grad", source="""
         def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             Z = X.reshape(-1, 1, *X.shape[-2:])
             pool = F.max_pool2d if mode == 'max' else F.avg_pool2d
             Y = pool(Z, pool_size, None, padding)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("pool2d_strided", "stride None taken as 1", "values shape grad", """
+    wrong("pool2d_strided", "stride None taken as 1", "values shape", """
         def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             Z = X.reshape(-1, 1, *X.shape[-2:])
             pool = F.max_pool2d if mode == 'max' else F.avg_pool2d
             Y = pool(Z, pool_size, stride or 1, padding)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("pool2d_strided", "padding on one side only", "values shape grad", may="dtype devices", source=PAIR + """
+    wrong("pool2d_strided", "padding on one side only", "values shape", source=PAIR + """
 def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
     (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
@@ -345,7 +357,7 @@ def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
     windows = P.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w).flatten(-2)
     return windows.amax(-1) if mode == 'max' else windows.mean(-1)
     """),
-    wrong("pool2d_strided", "only (N, C, H, W) inputs", "values shape dtype devices grad", """
+    wrong("pool2d_strided", "only (N, C, H, W) inputs", "values", """
         def pool2d_strided(X, pool_size, stride=None, padding=0, mode='max'):
             pool = F.max_pool2d if mode == 'max' else F.avg_pool2d
             return pool(X, pool_size, stride, padding)
@@ -377,21 +389,21 @@ def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     P = F.pad(X, (p_w, p_w, p_h, p_h))
     return P.unfold(2, k_h, s_h).unfold(3, k_w, s_w).mean((-2, -1))
     """),
-    wrong("avg_pool_as_conv", "kernel of ones: sums", "values grad", PAIR + """
+    wrong("avg_pool_as_conv", "kernel of ones: sums", "everything", PAIR + """
 def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     k = pair(pool_size)
     C = X.shape[1]
     K = torch.ones((C, 1, *k), dtype=X.dtype)
     return F.conv2d(X, K, stride=stride or k, padding=padding, groups=C)
     """),
-    wrong("avg_pool_as_conv", "channels mixed (no groups)", "values grad", PAIR + """
+    wrong("avg_pool_as_conv", "channels mixed (no groups)", "values", PAIR + """
 def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     k = pair(pool_size)
     C = X.shape[1]
     K = torch.full((C, C, *k), 1 / (k[0] * k[1] * C), dtype=X.dtype)
     return F.conv2d(X, K, stride=stride or k, padding=padding)
     """),
-    wrong("avg_pool_as_conv", "float32 kernel", "values shape dtype grad", PAIR + """
+    wrong("avg_pool_as_conv", "float32 kernel", "values", PAIR + """
 def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
     k = pair(pool_size)
     C = X.shape[1]
@@ -446,7 +458,7 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
              for a in range(k_h) for b in range(k_w)]
     return torch.stack(parts).amax(0)
     """),
-    wrong("max_pool_as_conv", "zero padding in the convolution", "values grad", PAIR + """
+    wrong("max_pool_as_conv", "zero padding in the convolution", "values", may="grad", source=PAIR + """
 def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     k_h, k_w = pair(pool_size)
     N, C, H, W = X.shape
@@ -495,7 +507,7 @@ def min_pool2d(X, pool_size, stride=None, padding=0):
     P = F.pad(X, (p_w, p_w, p_h, p_h))
     return P.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w).amin((-2, -1))
     """),
-    wrong("min_pool2d", "-max_pool2d(X): one sign short", "values grad", """
+    wrong("min_pool2d", "-max_pool2d(X): one sign short", "everything", """
         def min_pool2d(X, pool_size, stride=None, padding=0):
             Y = -F.max_pool2d(X.reshape(-1, 1, *X.shape[-2:]), pool_size, stride, padding)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
@@ -513,7 +525,7 @@ def min_pool2d(X, pool_size, stride=None, padding=0):
             Y = F.max_pool2d(X.reshape(-1, 1, *X.shape[-2:]), pool_size, stride, padding)
             return -Y.reshape(*X.shape[:-2], *Y.shape[-2:])
     """),
-    wrong("min_pool2d", "stride defaults to 1", "values shape grad", """
+    wrong("min_pool2d", "stride defaults to 1", "values shape", """
         def min_pool2d(X, pool_size, stride=None, padding=0):
             Y = -F.max_pool2d(-X.reshape(-1, 1, *X.shape[-2:]), pool_size, stride or 1, padding)
             return Y.reshape(*X.shape[:-2], *Y.shape[-2:])
@@ -534,21 +546,21 @@ def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     windows = X.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w).flatten(-2)
     return (torch.softmax(windows, -1) * windows).sum(-1)
     """),
-    wrong("softmax_pool2d", "weights averaged instead of summed", "values grad stability", PAIR + """
+    wrong("softmax_pool2d", "weights averaged instead of summed", "values stability", may="shape dtype devices grad unchanged", source=PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
     windows = X.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w).flatten(-2)
     return (torch.softmax(beta * windows, -1) * windows).mean(-1)
     """),
-    wrong("softmax_pool2d", "softmax over the window's rows only", "values grad stability", PAIR + """
+    wrong("softmax_pool2d", "softmax over the window's rows only", "values stability", PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
     windows = X.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w)
     return (torch.softmax(beta * windows, -1) * windows).sum(-1).mean(-1)
     """),
-    wrong("softmax_pool2d", "stride ignored", "values shape grad stability", PAIR + """
+    wrong("softmax_pool2d", "stride ignored", "values shape stability", PAIR + """
 def softmax_pool2d(X, pool_size, stride=None, beta=1.0):
     k_h, k_w = pair(pool_size)
     windows = X.unfold(-2, k_h, k_h).unfold(-2, k_w, k_w).flatten(-2)

@@ -6,8 +6,8 @@ grader judges a submission (grading plan + run_call + judge), without the
 sandbox, so the whole corpus takes seconds.
 """
 import itertools
+import os
 import warnings
-from functools import lru_cache
 
 import pytest
 import torch
@@ -15,11 +15,12 @@ from torch import nn
 
 from grader import cases
 from grader.checks.aspects import judge
-from grader.checks.calls import Outcome, run_call
+from grader.checks.calls import run_call
 from grader.checks.specs import ASSIGNMENTS, FUNCTIONS, functions_of
 from grader.plan import public_trials, trials
 
 from . import corpus_channels, corpus_layers, corpus_pooling
+from .corpus_stubs import STUBS
 from ._corpus import as_expected, correct, grade, lost
 
 CORPORA = {"channels": corpus_channels, "pooling": corpus_pooling, "layers": corpus_layers}
@@ -40,9 +41,17 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@lru_cache(maxsize=None)
+_GRADED = {}
+
+
 def graded(impl, seed=None):
-    return grade(impl) if seed is None else grade(impl, seed)
+    """Each answer is graded once and its verdicts shared by the tests;
+    except in mutmut's stats run, which maps each test to the code it runs
+    (a shared verdict would hide the rules from every test but the first)"""
+    key = (impl, seed)
+    if key not in _GRADED or os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        _GRADED[key] = grade(impl) if seed is None else grade(impl, seed)
+    return _GRADED[key]
 
 
 def report(verdicts, aspects):
@@ -134,6 +143,41 @@ def test_summary(capsys):
     assert caught == len(WRONG) and full == len(CORRECT), line
 
 
+# --- nothing for nothing: effort-free answers score 0 ---------------------------
+
+def test_stub_corpus_covers_every_function():
+    """At least four effort-free stubs for each of the 20 functions"""
+    for name in FUNCTIONS:
+        assert sum(1 for i in STUBS if i.function == name) >= 4, name
+    assert len({i.id for i in STUBS} | {i.id for i in CORRECT + WRONG}) == \
+        len(STUBS) + len(CORRECT) + len(WRONG)
+
+
+@pytest.mark.parametrize("impl", STUBS, ids=lambda i: i.id)
+def test_effort_free_stub_scores_nothing(impl):
+    """Does a stub with the right shape, dtype and device that computes
+    nothing earn 0 points, whatever the seed of the hidden cases?"""
+    for seed in (None, OTHER_SEED):
+        verdicts = graded(impl, seed)
+        earned = {a: v.points for a, v in verdicts.items() if v.points}
+        assert not earned, report(verdicts, earned)
+
+
+def test_not_counted_says_why_in_a_students_words():
+    """An aspect left without a right value says so, and what to do"""
+    stub = next(i for i in STUBS if i.function == "pool2d" and "zeros" == i.label[6:])
+    verdicts = graded(stub)
+    for aspect in ("shape", "dtype", "devices", "grad", "unchanged"):
+        text = verdicts[aspect].message
+        assert text.startswith("`pool2d`: not counted: none of the calls that check this "
+                               "returned the right values"), text
+        assert "fix the values first" in text
+        assert (verdicts[aspect].passed, verdicts[aspect].points, verdicts[aspect].checked,
+                verdicts[aspect].max_points, verdicts[aspect].devices,
+                verdicts[aspect].grade_id) == (False, 0, 0, 1, ("cpu",), f"pool2d-{aspect}")
+    assert verdicts["errors"].message.startswith("`pool2d`: not counted: `errors` counts only")
+
+
 # --- particular messages -------------------------------------------------------
 
 def message(function, label, aspect):
@@ -171,7 +215,8 @@ def test_non_contiguous_input_is_pointed_out():
 
 def test_float_sizes_get_a_hint():
     text = message("conv2d_output_shape", "float sizes", "values")
-    assert "the numbers are right, but the result must be a tuple of Python ints" in text
+    assert "it returned (24.0, 24.0), a tuple of floats, expected (24, 24): the numbers are " \
+        "right, but the result must be a tuple of two Python ints" in text, text
 
 
 def test_missing_error_says_what_was_expected():
@@ -246,14 +291,31 @@ def test_doing_nothing_earns_nothing(function, kind):
     assert sum(earned.values()) == 0, earned
 
 
-def test_visible_check_alone_does_not_fail_errors_for_want_of_valid_calls():
-    """In the notebook an `errors` check sees only the error calls: a right
-    answer passes it"""
-    spec = FUNCTIONS["pool2d"]
-    pairs = [(c, e) for c, e in public_trials("pooling")["pool2d"] if "errors" in c.aspects]
-    triples = [(c, e, Outcome("error", error_type="ValueError",
-                               error_mro=["ValueError", "Exception"])) for c, e in pairs]
-    assert judge(spec, "errors", triples).passed
+def test_visible_errors_check_needs_a_right_value_too():
+    """In the notebook, as in the grader, `errors` counts only where some
+    value is right: the reference passes the visible check, an answer that
+    raises ValueError on every call does not"""
+    from grader.checks import CheckFailed, check
+    from grader.reference import pool2d
+    check("pool2d-errors", pool2d)
+
+    def stub(X, pool_size, mode="max"):
+        raise ValueError("no")
+    with pytest.raises(CheckFailed, match="not counted"):
+        check("pool2d-errors", stub)
+
+
+def test_visible_check_counts_nothing_for_nothing():
+    """A visible check of `shape` fails a stub of the right shape, dtype and
+    device, with the rule in the message"""
+    from grader.checks import CheckFailed, check
+
+    def stub(X, pool_size, mode="max"):
+        return torch.zeros(X.shape[0] - pool_size[0] + 1, X.shape[1] - pool_size[1] + 1,
+                           dtype=X.dtype, device=X.device)
+    with pytest.raises(CheckFailed) as failed:
+        check("pool2d-shape", stub)
+    assert "counts only where the values are right" in str(failed.value)
 
 
 # --- the cases themselves ------------------------------------------------------
@@ -377,3 +439,48 @@ def test_hidden_cases_follow_the_seed(assignment):
     same = lambda a, b: all(_same(x, y) for x, y in itertools.zip_longest(a, b))  # noqa: E731
     assert same(flat(one), flat(again))
     assert not same(flat(one), flat(other))
+
+
+def _hard(call):
+    """Does a call hold huge (|x| >= 20) or tiny (0 < |x| <= 1e-6) inputs?"""
+    for i in call.tensor_positions():
+        x = call.args[i].double().abs()
+        if bool((x >= 20).any()) or bool(((x > 0) & (x <= 1e-6)).any()):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_gradients_are_checked_where_the_numerics_bite(assignment):
+    """Has every differentiable function hidden gradient cases with huge or
+    tiny inputs in float32 and in float64?"""
+    hidden = cases.hidden(assignment, 1)
+    for spec in functions_of(assignment):
+        if "grad" not in spec.aspects:
+            continue
+        hard = {c.args[c.tensor_positions()[0]].dtype for c in hidden[spec.name]
+                if c.grad and _hard(c)}
+        assert hard == {torch.float32, torch.float64}, (spec.name, hard)
+
+
+@pytest.mark.parametrize("seed", [None, OTHER_SEED])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_gradients_are_finite_on_every_case(assignment, seed):
+    """A nan or inf gradient fails only where the reference's is finite: is
+    it finite on every gradient case?"""
+    plan = trials(assignment) if seed is None else trials(assignment, seed)
+    for name, pairs in plan.items():
+        for call, expected in pairs:
+            if call.grad:
+                assert all(g is None or bool(torch.isfinite(g).all()) for g in expected.grads), \
+                    (name, call.args)
+
+
+def test_naive_tanh_loses_grad_with_a_message_to_act_on():
+    """The issue's example: 2 / (1 + exp(-2x)) - 1 has the right values but a
+    nan gradient at large negative x, where the reference's is 0"""
+    text = message("tanh_via_sigmoid", "2 / (1 + exp(-2x)) - 1: nan gradient where exp overflows",
+                   "grad")
+    assert "at large negative inputs (`x`[0] = -400, float32) your gradient of `x` is nan, " \
+        "the reference's is 0" in text, text
+    assert "overflows" in text and "exp of a large number" in text
