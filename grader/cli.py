@@ -85,6 +85,8 @@ def parser():
     p.add_argument("--course-id", default=None, help="nbgrader's course id")
     p.add_argument("--workers", type=int, default=None,
                    help="warm grading workers (default: [service] workers, else all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask scheduler instead, e.g. tcp://10.0.0.5:8786")
 
     p = sub.add_parser("demo", help="the instructor flow on the bundled sample class")
     p.add_argument("--course", default=None, metavar="DIR",
@@ -182,7 +184,7 @@ def main(argv=None):
         from grader.service.serve import ServiceError, serve
         try:
             return serve(args.course, exchange_root=args.exchange, course_id=args.course_id,
-                         workers=args.workers, db_url=args.db)
+                         workers=args.workers, db_url=args.db, scheduler=args.scheduler)
         except (ServiceError, SettingError) as exc:
             print(f"grader serve: {exc}", file=sys.stderr)
             return 2

@@ -1,6 +1,7 @@
-"""Warm grading workers for the service
+"""Warm grading workers for the service: on this machine (`Pool`) or on a
+Dask cluster (`DaskPool`); both give futures with done() and result()
 
-Processes forked from a forkserver that has imported torch and the grader;
+Local: processes forked from a forkserver that has imported torch and the grader;
 each warms the plan of every served assignment and one sandbox at its
 start, then grades one submission at a time (its bytes in, plain data
 out). Each worker checks, when it starts and at every submission, that its
@@ -61,3 +62,32 @@ def _grade(data, assignment, seed, limits, isolate, devices, fingerprint):
     result = grade_bytes(data, assignment, seed, limits, isolate, devices)
     result["checks"] = fingerprint
     return result
+
+
+class DaskPool:
+    """The service's submissions graded on a Dask cluster (docs/scale-out.md):
+    each task carries the notebook's bytes and the checks' version, which
+    the worker compares with its own (grader.distributed.grade_task)"""
+
+    def __init__(self, scheduler, seed, limits, isolate, devices, fingerprints):
+        from distributed import Client
+
+        from grader.distributed import PLUGIN_NAME, _plugin
+        self.args = (seed, dict(limits or {}), isolate)
+        self.devices = tuple(devices)
+        self.fingerprints = dict(fingerprints)
+        self.client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        self.own = self.client is not scheduler
+        try:
+            self.client.register_plugin(_plugin(), name=PLUGIN_NAME)
+        except Exception:  # noqa: BLE001  (the workers' exit hooks still close sandboxes)
+            pass
+
+    def submit(self, data, assignment):
+        from grader.distributed import grade_task
+        return self.client.submit(grade_task, data, assignment, *self.args,
+                                  self.fingerprints[assignment], self.devices, pure=False)
+
+    def close(self, abort=False):
+        if self.own:
+            self.client.close()

@@ -42,7 +42,7 @@ class ServiceError(RuntimeError):
 
 
 def serve(course_dir=".", *, exchange_root=None, course_id=None, workers=None, seed=None,
-          limits=None, db_url=None, isolate=None, out=None, until=None):
+          limits=None, db_url=None, isolate=None, out=None, until=None, scheduler=None):
     """Serve until SIGINT or SIGTERM (or until `until(service)` is true);
     return 0, or CHECKS_CHANGED when the checks changed on disk.
 
@@ -50,11 +50,13 @@ def serve(course_dir=".", *, exchange_root=None, course_id=None, workers=None, s
         exchange_root, course_id: nbgrader's exchange (default: the course's
             nbgrader configuration, grader.course.nbgrader_config)
         workers: warm grading workers (default: [service] workers, else all cores)
+        scheduler: grade on this Dask scheduler (address, Client or cluster)
+            instead of local workers
         limits: dict of grader.sandbox.limits.Limits fields
     """
     service = Service(course_dir, exchange_root=exchange_root, course_id=course_id,
                       workers=workers, seed=seed, limits=limits, db_url=db_url,
-                      isolate=isolate, out=out)
+                      isolate=isolate, out=out, scheduler=scheduler)
     try:
         return service.run(until)
     finally:
@@ -63,7 +65,7 @@ def serve(course_dir=".", *, exchange_root=None, course_id=None, workers=None, s
 
 class Service:
     def __init__(self, course_dir, *, exchange_root=None, course_id=None, workers=None,
-                 seed=None, limits=None, db_url=None, isolate=None, out=None):
+                 seed=None, limits=None, db_url=None, isolate=None, out=None, scheduler=None):
         from grader.autograde import checks_fingerprint, ensure_assignment
         from grader.feedback import write_nbgrader_config
         self.out = out or sys.stderr
@@ -87,7 +89,7 @@ class Service:
                                    f"`grader release {assignment}`, then nbgrader's "
                                    f"release_assignment, and start the service again")
         from grader.checks.devices import missing
-        lacking = missing(self.devices)
+        lacking = [] if scheduler else missing(self.devices)
         if lacking:
             raise ServiceError(f"the course is graded on {', '.join(self.devices)}, and this "
                                f"machine has no {', '.join(lacking)}")
@@ -98,9 +100,11 @@ class Service:
         if self.settings.identity == "name":
             self.say("WARNING: [service] identity = \"name\": the student id a submission's "
                      "name gives is trusted (one account for everyone: for testing only)")
-        from grader.service.pool import Pool
-        self.pool = Pool(self.assignments, self.seed, limits, isolate, self.devices,
-                         workers or self.settings.workers, self.fingerprints)
+        from grader.service.pool import DaskPool, Pool
+        self.pool = DaskPool(scheduler, self.seed, limits, isolate, self.devices,
+                             self.fingerprints) if scheduler else \
+            Pool(self.assignments, self.seed, limits, isolate, self.devices,
+                 workers or self.settings.workers, self.fingerprints)
         self.flight = {}       # arrival name -> (arrival, attempt folder, future, started)
         self.recorders = {}
         self.stopping = None
@@ -190,7 +194,7 @@ class Service:
             return True
         saved = attempts.result(folder)
         if saved is not None:   # graded before the service was stopped: record it
-            self._finish(arrival, folder, saved, time.monotonic())
+            self._finish(arrival, folder, saved, time.monotonic(), graded=False)
             return True
         notebooks = arrival.notebooks
         data = notebooks[0].read_bytes() if notebooks else b""
@@ -219,13 +223,15 @@ class Service:
                           "devices": list(self.devices), "ungraded": True}
             self._finish(arrival, folder, result, started)
 
-    def _finish(self, arrival, folder, result, started):
+    def _finish(self, arrival, folder, result, started, graded=True):
         """Keep the result, record the attempt that counts, release the
-        feedback of this one"""
+        feedback of this one (graded: the result is new, not a kept one)"""
         from grader.autograde import _devices_unchecked
         result = _devices_unchecked(dict(result, checks=self.fingerprints[arrival.assignment]),
                                     self.devices, self.devices)
-        attempts.write(folder, "result.json", result)
+        if graded:
+            attempts.write(folder, "result.json", result)
+            attempts.update(folder, gradings=attempts.state(folder).get("gradings", 0) + 1)
         score = sum(v["points"] for v in result["verdicts"].values())
         top = sum(v["max_points"] for v in result["verdicts"].values())
         before = self._before_deadline(arrival)
@@ -234,9 +240,12 @@ class Service:
         counted = self._counted(arrival)
         policy_ = self.settings.policy(arrival.assignment)
         level = policy_.feedback if before else policy_.feedback_after_deadline
+        t0 = time.monotonic()
         try:
             self._record(arrival.student, arrival.assignment, folder, result)
+            t1 = time.monotonic()
             pages = self._feedback(arrival, folder, level)
+            t2 = time.monotonic()
             if counted is not None and counted != folder:   # best: put the best one back
                 self._record(arrival.student, arrival.assignment, counted,
                              attempts.result(counted))
@@ -248,7 +257,13 @@ class Service:
                                             arrival.assignment):
             if state.get("status") in ("graded", "released"):
                 attempts.update(path, counted=(path == (counted or folder)))
-        attempts.update(folder, status="released", level=level, pages=len(pages))
+        worker = (result.get("worker") or {}).get("seconds") if graded else 0.0
+        attempts.update(folder, status="released", level=level, pages=len(pages), seconds={
+            "taken to released": round(time.monotonic() - started, 3),
+            "grading (worker)": worker, "recording": round(t1 - t0, 3),
+            "feedback page": round(t2 - t1, 3),
+            "waiting for a worker": None if worker is None else
+            round(max(0.0, t0 - started - worker), 3)})
         self.handled += 1
         self.say(f"{arrival.student} {arrival.assignment}: {score:g}/{top:g}, feedback "
                  f"({level}) released {time.monotonic() - started:.1f} s after it was taken"
