@@ -77,6 +77,17 @@ def parser():
     p.add_argument("assignment")
     _course(p)
 
+    p = sub.add_parser("serve", help="grade each submission as nbgrader's exchange receives "
+                                     "it, and release its feedback (docs/service.md)")
+    _course(p)
+    p.add_argument("--exchange", default=None, metavar="ROOT",
+                   help="nbgrader's Exchange.root (default: DIR/exchange)")
+    p.add_argument("--course-id", default=None, help="nbgrader's course id")
+    p.add_argument("--workers", type=int, default=None,
+                   help="warm grading workers (default: [service] workers, else all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask scheduler instead, e.g. tcp://10.0.0.5:8786")
+
     p = sub.add_parser("demo", help="the instructor flow on the bundled sample class")
     p.add_argument("--course", default=None, metavar="DIR",
                    help="where to build the demo course (default build/demo-course)")
@@ -168,6 +179,15 @@ def main(argv=None):
         from grader.course import default_db_url
         from grader.results import grade_table
         print(grade_table(args.db or default_db_url(Path(args.course).resolve()), args.assignment))
+    elif args.command == "serve":
+        from grader.course import SettingError
+        from grader.service.serve import ServiceError, serve
+        try:
+            return serve(args.course, exchange_root=args.exchange, course_id=args.course_id,
+                         workers=args.workers, db_url=args.db, scheduler=args.scheduler)
+        except (ServiceError, SettingError) as exc:
+            print(f"grader serve: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "demo":
         from grader.demo import demo
         demo(args.course, workers=args.workers)

@@ -33,7 +33,7 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor as _Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Unicode
 
 from grader.course import default_db_url, nbgrader_config
 
@@ -105,6 +105,44 @@ class CleanOutputs(Preprocessor):
         return cell, resources
 
 
+# How much a feedback page says about each failing check (the service's
+# policy before a deadline, grader/service/policy.py): the score only; the
+# table of checks with no reasons; reasons whose counterexamples are
+# published examples (hidden inputs stay hidden); everything
+DETAIL_LEVELS = ("score", "table", "public", "full")
+WITHHELD = "(what failed is shown after the deadline)"
+
+
+class FeedbackDetail(Preprocessor):
+    """Cut each check's message down to `level` (before FeedbackSummary)"""
+    level = Unicode("full").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        if self.level not in DETAIL_LEVELS:
+            raise ValueError(f"feedback level {self.level!r}: use one of {DETAIL_LEVELS}")
+        resources["grader_level"] = self.level
+        if self.level == "full":
+            return nb, resources
+        if self.level == "score":  # not even which checks failed
+            nb.cells = [c for c in nb.cells if not (
+                c.cell_type == "code" and _nb_meta(c).get("grade")
+                and not _nb_meta(c).get("solution"))]
+            return nb, resources
+        for cell in nb.cells:
+            meta = _nb_meta(cell)
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            if not failed:
+                continue
+            public = ((cell.get("metadata") or {}).get("grader") or {}).get("public_message")
+            text = public if self.level == "public" and public else WITHHELD
+            cell.outputs = [{"output_type": "error", "ename": "CheckFailed",
+                             "evalue": text.splitlines()[0] if text else "",
+                             "traceback": text.splitlines()}]
+        return nb, resources
+
+
 class FeedbackSummary(Preprocessor):
     """Collect every check and written answer; runs after GetGrades"""
 
@@ -156,7 +194,9 @@ class FeedbackSummary(Preprocessor):
                 "max_score": g.get("max_score"), "late_penalty": g.get("late_penalty") or 0,
                 "checks": checks, "answers": answers,
                 "devices": [str(d) for d in graded.get("devices") or []],
-                "problems": [str(p) for p in graded.get("problems") or []]}
+                "problems": [str(p) for p in graded.get("problems") or []],
+                "checks_version": str(graded.get("checks") or ""),
+                "level": resources.get("grader_level", "full")}
         order = [a for a in ASPECTS if any(c["aspect"] == a for c in checks)]
         info["summary_html"] = summary_html(info, order, FUNCTIONS)
         resources["grader"] = info
@@ -220,9 +260,20 @@ def summary_html(info, aspects, functions=None):
     if info.get("problems"):
         out.append('<div class="fb-problems"><b>While grading your notebook:</b><ul>'
                    + "".join(f"<li>{e(p)}</li>" for p in info["problems"]) + '</ul></div>')
+    level = info.get("level", "full")
+    if level != "full" or info.get("checks_version"):
+        shows = {"score": "your score only", "table": "which checks passed, without reasons",
+                 "public": "which checks passed, and for those that failed a counterexample "
+                           "from the published examples when there is one",
+                 "full": "every check with its counterexample"}[level]
+        out.append('<p class="fb-level">'
+                   + (f'Until the deadline this page shows {e(shows)}. ' if level != "full"
+                      else "")
+                   + (f'Graded with checks version <code>{e(info["checks_version"])}</code>.'
+                      if info.get("checks_version") else "") + '</p>')
 
     # functions × aspects
-    if rows:
+    if rows and level != "score":
         out.append('<h2>Checks, function by function</h2>')
         out.append('<table class="fb-table"><thead><tr><th class="fb-fn">function</th>')
         for a in aspects:
@@ -270,7 +321,10 @@ def summary_html(info, aspects, functions=None):
 
     # what to fix
     failing = [c for c in checks if c["status"] not in ("pass", "unchecked")]
-    if failing:
+    if failing and level in ("table", "score"):
+        out.append('<p class="fb-allgood">Some checks failed: the reasons are shown after '
+                   'the deadline.</p>' if level == "table" else '')
+    elif failing:
         out.append('<h2>What to fix</h2>')
         out.append('<p class="fb-legend">For each check that failed: the smallest call '
                    'on which your function went wrong, what was expected and what it '
@@ -362,6 +416,7 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.feedback.CleanOutputs",
+    "grader.feedback.FeedbackDetail",
     "grader.feedback.FeedbackSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
@@ -407,9 +462,11 @@ def write_nbgrader_config(course_dir, db_url=None, force=False):
 PAGES_PER_WORKER = 20
 
 
-def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None):
+def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None,
+             level="full"):
     """Write feedback/<student>/<assignment>/<notebook>.html for every
     autograded notebook (of one student, or all: "*"); return the pages.
+    `level` (DETAIL_LEVELS) says how much a page tells of a failing check.
     nbgrader writes them, in `workers` processes (default: all cores) for a
     large class; a page it cannot write is tried once more on its own, then
     replaced by a plain page with the grades and the reason."""
@@ -420,8 +477,10 @@ def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None)
         _page(course_dir, who, assignment, notebook).unlink(missing_ok=True)
     students = sorted({w for w, _ in graded})
     workers = max(1, min(workers or os.cpu_count() or 1, len(students) // PAGES_PER_WORKER))
-    if student != "*" or workers == 1 or any("," in w for w in students):
-        log = _generate(_api(course_dir, db_url), assignment, student)
+    if level not in DETAIL_LEVELS:
+        raise ValueError(f"feedback level {level!r}: use one of {', '.join(DETAIL_LEVELS)}")
+    if student != "*" or workers == 1 or any("," in w for w in students) or level != "full":
+        log = _generate(_api(course_dir, db_url, level=level), assignment, student)
     else:
         import concurrent.futures as cf
         import multiprocessing
@@ -446,10 +505,11 @@ def feedback(assignment, course_dir=".", db_url=None, student="*", workers=None)
                   if _page(course_dir, w, assignment, n).exists())
 
 
-def _api(course_dir, db_url, exclude=()):
+def _api(course_dir, db_url, exclude=(), level="full"):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     config = feedback_config(nbgrader_config(course_dir, db_url=db_url))
+    config.FeedbackDetail.level = level
     if exclude:
         config.CourseDirectory.student_id_exclude = ",".join(exclude)
     api = NbGraderAPI(CourseDirectory(config=config), config=config)

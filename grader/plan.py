@@ -46,3 +46,22 @@ def trials(assignment, seed=DEFAULT_SEED, devices=("cpu",)):
         calls = on_devices(public.get(spec.name, []) + hidden.get(spec.name, []), devices)
         out[spec.name] = [(c, expect(c)) for c in calls]
     return out
+
+
+@lru_cache(maxsize=8)
+def public_mask(assignment, seed=DEFAULT_SEED, devices=("cpu",)):
+    """{function: [bool per call of trials()]}: which calls are published
+    examples (or their copies on another device), whose inputs a student
+    may see in full. Follows trials(): the published examples first, then
+    the hidden cases, then `on_devices`' copies in the order of their calls"""
+    public = cases.public(assignment)
+    hidden = cases.hidden(assignment, seed)
+    out = {}
+    for spec in functions_of(assignment):
+        shown, rest = public.get(spec.name, []), hidden.get(spec.name, [])
+        flags = [True] * len(shown) + [False] * len(rest)
+        for call, flag in zip(shown + rest, list(flags)):
+            if "devices" in call.aspects:
+                flags += [flag for d in devices if d != call.device]
+        out[spec.name] = flags
+    return out

@@ -64,6 +64,9 @@ class FillResults(Preprocessor):
             verdict = self.result["verdicts"].get(gid)
             cell.outputs = [_output(gid, verdict)]
             cell.execution_count = None
+            public = (verdict or {}).get("public_message")
+            if public:  # what feedback may show before a deadline (grader.feedback)
+                cell.metadata.setdefault("grader", {})["public_message"] = public
         return cell, resources
 
 
@@ -344,7 +347,8 @@ class Recorder:
                 nb, resources = pp.preprocess(nb, resources)
             add_rubrics(nb, assignment, notebook_id)  # for graders in formgrader
             nb.metadata["grader"] = {"devices": list(result.get("devices") or []),
-                                     "problems": list(result.get("problems") or [])}
+                                     "problems": list(result.get("problems") or []),
+                                     "checks": str(result.get("checks") or "")}
             text = nbformat.writes(nb)  # before the commit: a failure here records nothing
         dest = course_dir / "autograded" / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
