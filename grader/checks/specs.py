@@ -64,8 +64,16 @@ CONV_OPS = frozenset({"convolution", "_convolution", "conv2d",
                       "_slow_conv2d_forward", "thnn_conv2d"})
 MATMUL_OPS = frozenset({"mm", "matmul", "bmm", "addmm", "einsum", "tensordot",
                         "baddbmm", "_unsafe_view", "linear"}) - {"_unsafe_view"}
+# what "reshaping" means where a structure rule allows only some ops on the
+# input's data (views, copies, joining, splitting and padding, no arithmetic)
+RESHAPE_OPS = frozenset({
+    "view", "_unsafe_view", "reshape", "permute", "transpose", "t", "expand", "squeeze",
+    "unsqueeze", "cat", "stack", "slice", "select", "split", "split_with_sizes", "unbind",
+    "narrow", "clone", "alias", "detach", "constant_pad_nd", "_to_copy", "lift_fresh",
+    "flatten", "unflatten", "movedim", "repeat"})
+RELU_OPS = frozenset({"relu", "relu_"})
 # every op a structure rule names: the recorder (trace.py) follows these
-TRACED_OPS = POOLING_OPS | CONV_OPS | MATMUL_OPS
+TRACED_OPS = POOLING_OPS | CONV_OPS | MATMUL_OPS | RESHAPE_OPS | RELU_OPS
 
 
 def _spec(name, assignment, signature, aspects, **rules):
