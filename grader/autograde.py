@@ -266,8 +266,11 @@ def kill_sandboxes():
 
 
 def _stop_worker(signum=None, frame=None):
-    """SIGTERM in a worker, or its grader gone: no sandbox outlives it"""
+    """SIGTERM in a worker, or its grader gone: no sandbox outlives it, nor
+    a folder of one that its main thread was starting again"""
+    from grader.sandbox.bwrap import end_own_folders
     kill_sandboxes()
+    end_own_folders()
     os._exit(128 + (signum or signal.SIGTERM))
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from pathlib import Path
 
 from grader.sandbox.stale import sweep_stale
@@ -22,6 +23,37 @@ from grader.sandbox.stale import sweep_stale
 PACKAGE = Path(__file__).resolve().parents[1]      # grader/
 UID_BASE = 61000
 _USED_UIDS = set()
+# the folders a sandbox's grader side makes, each named after its process
+OWN_FOLDERS = ("grader-stage-", "grader-scratch-")
+_ENDING = threading.Event()
+
+
+class Ending(RuntimeError):
+    """This process is ending: it starts no sandbox any more"""
+
+
+def own_folder(prefix):
+    """A new folder of this process under the temporary directory, named
+    PREFIX<pid>-; refused once `end_own_folders` ran (a thread of a worker
+    that is being stopped must not leave one behind)"""
+    if _ENDING.is_set():
+        raise Ending("this process is ending")
+    path = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+    if _ENDING.is_set():   # it ended while we made it
+        shutil.rmtree(path, ignore_errors=True)
+        raise Ending("this process is ending")
+    return path
+
+
+def end_own_folders():
+    """This process is ending (a worker stopped, or its grader died): no
+    new staging or scratch folder from any of its threads, and the ones it
+    made are removed, whether or not their sandbox is closed"""
+    _ENDING.set()
+    tmp = Path(tempfile.gettempdir())
+    for prefix in OWN_FOLDERS:
+        for path in tmp.glob(f"{prefix}{os.getpid()}-*"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def stage():
@@ -29,7 +61,7 @@ def stage():
     public checks and the code that runs inside (sandbox/inside, procs)"""
     sweep_stale(tempfile.gettempdir(), "grader-stage-",
            lambda p: shutil.rmtree(p, ignore_errors=True))
-    root = Path(tempfile.mkdtemp(prefix=f"grader-stage-{os.getpid()}-"))
+    root = Path(own_folder("grader-stage-"))
     os.chmod(root, 0o755)
     dest = root / "grader"
     dest.mkdir()

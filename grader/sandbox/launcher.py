@@ -28,7 +28,7 @@ import warnings
 from grader.checks import wire
 from grader.sandbox import seccomp
 from grader.sandbox.bwrap import (MODULE, allocate_uids, bwrap_command, bwrap_ok,
-                                  sandbox_env, stage)
+                                  own_folder, sandbox_env, stage)
 from grader.sandbox.cgroup import Cgroup
 from grader.sandbox.limits import Limits
 from grader.sandbox.stale import sweep_stale
@@ -92,7 +92,7 @@ class Sandbox:
         else:
             sweep_stale(tempfile.gettempdir(), "grader-scratch-",
                    lambda p: shutil.rmtree(p, ignore_errors=True))
-            self.scratch = tempfile.mkdtemp(prefix=f"grader-scratch-{os.getpid()}-")
+            self.scratch = own_folder("grader-scratch-")
             os.chmod(self.scratch, 0o1777)
             cmd = [sys.executable, "-m", MODULE]
             env = dict(sandbox_env(self.uid), GRADER_SCRATCH=self.scratch,
