@@ -136,13 +136,14 @@ def run_call(fn, call):
         outcome.producers = sorted(recorder.produced(out)) if outcome.exact_tensor else []
         outcome.trace_note = recorder.note
     outcome.changed = [i for i, (t, b) in enumerate(zip(tensors, before))
-                       if not _same(t.detach(), b)]
+                       if not same_tensor(t.detach(), b)]
     if call.grad and outcome.exact_tensor:
         _gradients(out, tensors, call, outcome)
     return outcome
 
 
-def _same(a, b):
+def same_tensor(a, b):
+    """The same shape and numbers (compared after nan_to_num too, so that nan equals nan)"""
     return a.shape == b.shape and bool(torch.equal(a, b)) or \
         (a.shape == b.shape and bool(torch.equal(torch.nan_to_num(a), torch.nan_to_num(b))))
 

@@ -47,9 +47,12 @@ def update(path, **fields):
 
 
 def result(path):
+    """The attempt's GradeResult, or None (not graded yet, or graded by
+    another version of the grader: graded again)"""
+    from grader.result import GradeResult
     try:
-        return json.loads((Path(path) / "result.json").read_text())
-    except (OSError, ValueError):
+        return GradeResult.from_json(json.loads((Path(path) / "result.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
