@@ -71,5 +71,15 @@ def history(course_dir, student, assignment):
     return sorted(found, key=lambda f: (f[1].get("timestamp", ""), f[0].name))
 
 
+def best(course_dir, student, assignment):
+    """The folder of the student's graded attempt with the best score (the
+    latest of equal ones), or None"""
+    graded = [(p, s) for p, s in history(course_dir, student, assignment)
+              if s.get("status") in ("graded", "released") and s.get("score") is not None]
+    if not graded:
+        return None
+    return max(graded, key=lambda f: (f[1]["score"], f[1].get("timestamp", "")))[0]
+
+
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()

@@ -8,7 +8,9 @@ writable by all (so that an instructor can remove it): a folder is
 complete once both files are there and its mode is 0777. The student id
 comes from the folder's name, which any account that can write to the
 inbound folder can choose; `who_wrote` checks it against the account that
-owns the folder and every file in it.
+owns the folder and every file in it. A course serves the assignments
+released into its outbound folder (`released`), once they are the ones
+this grader released (`version_problems`).
 """
 import os
 import pwd

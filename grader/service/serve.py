@@ -272,13 +272,7 @@ class Service:
         """The attempt folder that is the grade (None: the one just graded)"""
         if self.settings.policy(arrival.assignment).counts != "best":
             return None
-        graded = [(p, s) for p, s in attempts.history(self.course_dir, arrival.student,
-                                                      arrival.assignment)
-                  if s.get("status") in ("graded", "released") and s.get("score") is not None]
-        if not graded:
-            return None
-        best = max(graded, key=lambda f: (f[1]["score"], f[1].get("timestamp", "")))
-        return best[0]
+        return attempts.best(self.course_dir, arrival.student, arrival.assignment)
 
     def _recorder(self, assignment):
         from grader.record import Recorder
@@ -341,22 +335,7 @@ class Service:
                  f"kept, not graded")
 
     def _before_deadline(self, arrival):
-        due = self._due(arrival.assignment)
-        if due is None:
-            return True
-        from nbgrader.utils import parse_utc
-        try:
-            return parse_utc(arrival.timestamp) <= due
-        except Exception:  # noqa: BLE001  (no readable time: the deadline's rules)
-            return False
-
-    def _due(self, assignment):
-        from nbgrader.api import Gradebook, MissingEntry
-        try:
-            with Gradebook(self.db_url) as gb:
-                return gb.find_assignment(assignment).duedate
-        except MissingEntry:
-            return None
+        return policy.before_deadline(self.db_url, arrival.assignment, arrival.timestamp)
 
     def _check_version(self):
         for assignment, fingerprint in self.fingerprints.items():

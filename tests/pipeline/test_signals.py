@@ -24,7 +24,7 @@ import pytest
 
 from grader.autograde import autograde
 from grader.course import EXERCISES, REPO, default_db_url
-from grader.record import read_marker
+from grader.ledger import read_marker
 from grader.sandbox.procs import descendants, proc_table
 
 from ..scale._helpers import STUDENTS, sql_check
