@@ -19,7 +19,7 @@ from grader.checks.specs import functions_of
 from grader.checks.verdict import Finding, Kind, Verdict
 from grader.notebooks import is_test_cell, nbgrader_meta, source_text
 from grader.plan import DEFAULT_SEED, public_mask, trials
-from grader.result import CellStatus, GradeResult, Output, zero_verdicts
+from grader.result import GRADED, UNREADABLE, CellStatus, GradeResult, Output, zero_verdicts
 from grader.sandbox.launcher import SandboxError
 
 
@@ -69,7 +69,7 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
     if size > MAX_SOURCE_BYTES:
         sizes = {"kb": size >> 10, "limit_kb": MAX_SOURCE_BYTES >> 10}
         return not_run(assignment, Finding("too big", sizes), list(devices),
-                       seconds=round(time.monotonic() - start, 3), state="graded")
+                       seconds=round(time.monotonic() - start, 3), state=GRADED)
     jobs, blobs = encoded_jobs(assignment, seed, tuple(devices))
     request = {"op": "submission", "cells": cells, "jobs": jobs,
                "limits": sandbox.limits.for_harness(memory=not sandbox.cuda),
@@ -255,7 +255,7 @@ def public_verdict(spec, aspect, shown, source, verdict):
         "hidden only", {"function": spec.name, "checked": verdict.checked}))
 
 
-def not_run(assignment, problem, devices, seconds=0.0, state="unreadable"):
+def not_run(assignment, problem, devices, seconds=0.0, state=UNREADABLE):
     """The result of a notebook nothing of which could run (unreadable, too
     large): 0 for every check, with the reason"""
     cells = [(s.grade_id(a), p) for s in functions_of(assignment) for a, p in s.aspects.items()]

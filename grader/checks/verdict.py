@@ -17,8 +17,6 @@ machine, and the result cache keeps them.
 import enum
 from dataclasses import dataclass, field
 
-import torch
-
 SMALL = 36  # tensors with at most this many elements are shown in full
 
 
@@ -88,6 +86,7 @@ class Value:
 
     @classmethod
     def of(cls, value):
+        import torch  # (only where values are judged: the gradebook writer never imports it)
         if isinstance(value, torch.Tensor):
             return cls(str(value.dtype).replace("torch.", ""), tuple(value.shape),
                        numbers(value) if value.numel() <= SMALL else None)
@@ -124,6 +123,7 @@ def _nested(values, kind):
 def numbers(t):
     """A tensor's numbers as text: 4 decimals (4 significant digits where
     they are tiny or huge), a row per line, a block per leading index"""
+    import torch
     t = t.detach().cpu()
     if t.is_floating_point():
         t = t.double()
@@ -176,6 +176,7 @@ class CallSummary:
 
     @classmethod
     def of(cls, spec, call):
+        import torch
         names = spec.arg_names
         args = []
         for i, a in enumerate(call.args):
