@@ -29,8 +29,11 @@ every `<function>-devices` cell is worth 0 in the gradebook for it.
 
 SIGINT (Ctrl-C) or SIGTERM stops a run within seconds: the workers and
 their sandboxes are stopped, what was recorded is kept, and the summary
-says so (the next run grades what is missing). Workers also watch this
-process and stop, sandboxes and all, when it dies (SIGKILL).
+says so (the next run grades what is missing). The stop lands at once
+where the run waits for its workers, and after the gradebook work in hand
+otherwise (`Stops`): never inside a transaction or while SQLAlchemy reads
+rows. Workers also watch this process and stop, sandboxes and all, when it
+dies (SIGKILL).
 
 Where the time goes (pooling, 2 cores; bench/README.md): per worker, once,
 importing torch, building the plan and starting the sandbox (the forkserver
@@ -116,10 +119,11 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
     setup = Setup(seed, devices, dict(limits or {}), isolate,
                   {assignment: ledger.checks_fingerprint(assignment)})
     timings = Timings()
-    with _stop_on_signals():
+    with _stop_on_signals() as stops:
         try:
-            _grade_all(summary, timings, setup, course_dir, start, workers=workers, force=force,
-                       scheduler=scheduler, db_url=db_url, quiet=quiet, out=out)
+            _grade_all(summary, timings, setup, course_dir, start, stops, workers=workers,
+                       force=force, scheduler=scheduler, db_url=db_url, quiet=quiet, out=out)
+            stops.check()   # one that came during the last of the gradebook's work
         except Stopped as stop:
             summary.stopped = str(stop)
     summary.seconds = round(time.monotonic() - start, 2)
@@ -127,8 +131,8 @@ def autograde(assignment, course_dir=".", *, workers=None, force=False, schedule
     return summary
 
 
-def _grade_all(summary, timings, setup, course_dir, start, *, workers, force, scheduler,
-               db_url, quiet, out):
+def _grade_all(summary, timings, setup, course_dir, start, stops, *, workers, force,
+               scheduler, db_url, quiet, out):
     from grader.runners import make_runner
     assignment = summary.assignment
     workers = workers or os.cpu_count() or 1
@@ -154,9 +158,10 @@ def _grade_all(summary, timings, setup, course_dir, start, *, workers, force, sc
         if runner is not None:
             if runner.description:
                 progress.note(f"starting {runner.description}")
-            for sub in work.todo:
-                runner.submit(sub)
-            runner.start()
+            with stops.waiting():
+                for sub in work.todo:
+                    runner.submit(sub)
+                runner.start()
         t = time.monotonic()
         ensure_assignment(course_dir, assignment, db_url, setup.devices)
         # nbgrader's own tools (formgrader, generate_feedback) started in DIR
@@ -164,6 +169,7 @@ def _grade_all(summary, timings, setup, course_dir, start, *, workers, force, sc
         from grader.feedback import write_nbgrader_config
         write_nbgrader_config(course_dir, db_url=db_url)
         timings.gradebook_ready = time.monotonic() - t
+        stops.check()
         from grader.record import Recorder, ungraded
         with Recorder(course_dir, assignment, db_url) as recorder:
             def finish(sub, result):
@@ -175,10 +181,11 @@ def _grade_all(summary, timings, setup, course_dir, start, *, workers, force, sc
                 else:
                     summary.left -= 1
                     progress.step(f"{sub.student} {done.score:g}/{done.max_score:g}")
+                stops.check()   # a stop that came while recording
 
             for sub, result in work.cached:
                 finish(sub, result)
-            for sub, result in runner.results() if runner is not None else ():
+            for sub, result in stops.waiting_on(runner.results()) if runner is not None else ():
                 if timings.first_result is None:
                     timings.first_result = time.monotonic() - start
                 if isinstance(result, Refused):
@@ -257,25 +264,65 @@ class Timings:
                     "record_cpu": per(self.record_cpu, self.n_record)}}
 
 
+class Stops:
+    """The first SIGINT or SIGTERM of a run; later ones are ignored while the
+    run stops its workers (a few seconds). Stopped is raised at once only
+    while the run waits for its workers (`waiting`); anywhere else (the
+    gradebook's work: a transaction, nbgrader's API, SQLAlchemy reading
+    rows) the signal is only kept, and raised at the next safe point
+    (`check`), so that it never tears a transaction or a cursor apart."""
+
+    def __init__(self):
+        self.signum = None
+        self.interruptible = False
+
+    def handler(self, signum, frame):
+        if self.signum is None:
+            self.signum = signum
+            if self.interruptible:
+                raise Stopped(signum)
+
+    def check(self):
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+    @contextlib.contextmanager
+    def waiting(self):
+        """A stop kept so far is raised now, and one that comes inside at once"""
+        self.check()
+        self.interruptible = True
+        try:
+            yield
+        finally:
+            self.interruptible = False
+
+    def waiting_on(self, results):
+        """The items of `results`, a stop raised at once while waiting for
+        each (not while the caller handles one)"""
+        results = iter(results)
+        while True:
+            with self.waiting():
+                item = next(results, _END)
+            if item is _END:
+                return
+            yield item
+
+
+_END = object()
+
+
 @contextlib.contextmanager
 def _stop_on_signals():
-    """SIGINT (Ctrl-C) and SIGTERM raise Stopped in this thread, the first
-    one only: later ones are ignored while the run stops its workers (a few
-    seconds). Only the main thread can have signal handlers; elsewhere this
-    does nothing."""
+    """Stops for this run: SIGINT (Ctrl-C) and SIGTERM handled by it while
+    the run goes on. Only the main thread can have signal handlers;
+    elsewhere the Stops never fires."""
+    stops = Stops()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stops
         return
-    fired = []
-
-    def handler(signum, frame):
-        if not fired:
-            fired.append(signum)
-            raise Stopped(signum)
-
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.signal(sig, stops.handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stops
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)

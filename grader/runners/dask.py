@@ -60,11 +60,13 @@ def sandbox_plugin():
     """A WorkerPlugin that closes the worker's warm sandboxes when it stops"""
     from distributed.diagnostics.plugin import WorkerPlugin
 
+    close_sandboxes = worker.close_sandboxes
+
     class SandboxPlugin(WorkerPlugin):
         name = PLUGIN_NAME
 
-        def teardown(self, dask_worker):
-            worker.close_sandboxes()
+        def teardown(self, worker):   # (Dask passes its worker by this name)
+            close_sandboxes()
 
     return SandboxPlugin()
 
