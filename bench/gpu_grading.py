@@ -79,7 +79,8 @@ def build(course_dir):
 def grade_all(paths, devices):
     """{student: {function: [points, max]}}, and seconds per submission
     (warm sandbox; the sandbox's start-up is left out)"""
-    from grader.grade import read_notebook, grade_notebook
+    from grader.grade import grade_notebook
+    from grader.notebooks import read_notebook
     from grader.sandbox.launcher import Sandbox
     out, seconds = {}, []
     with Sandbox() as sandbox:
@@ -93,13 +94,12 @@ def grade_all(paths, devices):
             result = grade_notebook(nb, "pooling", sandbox, devices=devices)
             seconds.append(time.monotonic() - start)
             per = {}
-            for gid, v in result["verdicts"].items():
-                fn = gid.rsplit("-", 1)[0]
-                got = per.setdefault(fn, [0, 0, []])
-                got[0] += v["points"]
-                got[1] += v["max_points"]
-                if not v["passed"]:
-                    got[2].append(gid.rsplit("-", 1)[1])
+            for v in result.verdicts.values():
+                got = per.setdefault(v.function, [0, 0, []])
+                got[0] += v.points
+                got[1] += v.max_points
+                if not v.passed:
+                    got[2].append(v.aspect)
             out[student] = per
     return out, seconds
 

@@ -103,7 +103,7 @@ def nbgrader_course(course_dir, submitted_from):
 
 
 def our_course_ready(course_dir):
-    from grader.autograde import ensure_assignment
+    from grader.gradebook import ensure_assignment
     from grader.course import default_db_url
     ensure_assignment(Path(course_dir).resolve(), ASSIGNMENT, default_db_url(course_dir))
 

@@ -102,7 +102,8 @@ def _autograde(args):
     refused submissions, 130 / 143 when Ctrl-C / SIGTERM stopped it."""
     import shlex
 
-    from grader.autograde import Refused, autograde
+    from grader.autograde import autograde
+    from grader.worker import Refused
     from grader.course import SettingError
     limits = {k: v for k, v in (("memory_mb", args.memory_mb),
                                 ("call_seconds", args.call_seconds),
@@ -177,7 +178,7 @@ def main(argv=None):
         print(f"wrote {report(args.course, args.to, db_url=args.db, assignments=args.assignment)}")
     elif args.command == "table":
         from grader.course import default_db_url
-        from grader.results import grade_table
+        from grader.gradebook import grade_table
         print(grade_table(args.db or default_db_url(Path(args.course).resolve()), args.assignment))
     elif args.command == "serve":
         from grader.course import SettingError

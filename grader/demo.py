@@ -14,7 +14,7 @@ def demo(course_dir=None, workers=None, out=None):
     from grader.feedback import feedback, write_nbgrader_config
     from grader.release import release
     from grader.report import report
-    from grader.results import grade_table
+    from grader.gradebook import grade_table
     from grader.sample import build
     out = out or sys.stdout
     start = time.monotonic()

@@ -20,7 +20,7 @@ import csv
 from pathlib import Path
 
 from grader.course import default_db_url
-from grader.results import class_rows, column_order
+from grader.gradebook import class_rows, column_order
 
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name",
                     "first_name", "email", "raw_score", "late_submission_penalty", "score",

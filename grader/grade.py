@@ -1,29 +1,26 @@
 """Grading one submitted notebook: run it in the sandbox, judge outside it
 
-`grade_notebook(nb, assignment, sandbox)` returns plain data: a verdict per
-grade cell (`<function>-<aspect>`), what happened to each cell, what the
-notebook printed (first 64 KB) and how long it took. Outcomes come back from
-the sandbox as plain data and are compared with the reference here, where
-student code cannot reach.
+`grade_notebook(nb, assignment, sandbox)` returns a GradeResult (result.py):
+a verdict per grade cell (`<function>-<aspect>`), what happened to each
+cell, what the notebook printed (first 64 KB) and how long it took.
+Outcomes come back from the sandbox as plain data and are compared with
+the reference here, where student code cannot reach.
 """
 import re
 import time
-import warnings
 from functools import lru_cache
-from pathlib import Path
 
-import nbformat
 import torch
 
-from grader.checks import wire
-from grader.checks.aspects import Verdict, judge
-from grader.checks.calls import Outcome, _same
+from grader.checks import explain, wire
+from grader.checks.aspects import judge
+from grader.checks.calls import Outcome, same_tensor
 from grader.checks.specs import functions_of
+from grader.checks.verdict import Finding, Kind, Verdict
+from grader.notebooks import is_test_cell, nbgrader_meta, source_text
 from grader.plan import DEFAULT_SEED, public_mask, trials
+from grader.result import GRADED, UNREADABLE, CellStatus, GradeResult, Output, zero_verdicts
 from grader.sandbox.launcher import SandboxError
-
-# nbformat validation pulls in slow optional imports; we check what we use
-READ_OPTS = {"as_version": 4}
 
 
 def test_grade_ids(assignment):
@@ -44,61 +41,17 @@ def student_cells(nb, assignment):
     for index, cell in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        meta = cell.get("metadata")
-        meta = meta.get("nbgrader") if isinstance(meta, dict) else None
-        meta = meta if isinstance(meta, dict) else {}
-        grade_id = meta.get("grade_id")
-        if (isinstance(grade_id, str) and grade_id in tests) \
-                or (meta.get("grade") and not meta.get("solution")):
+        gid = nbgrader_meta(cell).get("grade_id")
+        if (isinstance(gid, str) and gid in tests) or is_test_cell(cell):
             continue
-        cells.append({"index": index, "source": _text(cell.get("source", ""))})
+        cells.append({"index": index, "source": source_text(cell.get("source", ""))})
     return cells
-
-
-def _text(source):
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
-def read_notebook(path):
-    """Parse a submission file; raise ValueError with a reason when it is not one"""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValueError(_unreadable(exc)) from None
-    return parse_notebook(data)
-
-
-def _unreadable(exc):
-    return f"the file is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
-
-
-def parse_notebook(data):
-    """Parse a submission given as its bytes (what a Dask worker is sent);
-    raise ValueError with a reason when it is not a notebook"""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # nbformat's complaints are not the grader's
-            nb = nbformat.reads(data.decode("utf-8"), **READ_OPTS)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(_unreadable(exc)) from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise ValueError("the notebook has no list of cells")
-    for i, cell in enumerate(nb["cells"]):
-        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
-            raise ValueError(f"cell {i} is not a notebook cell")
-        source = cell.get("source", "")
-        if not (isinstance(source, str) or (isinstance(source, list) and
-                                            all(isinstance(s, str) for s in source))):
-            raise ValueError(f"cell {i} has no text as its source")
-    return nb
 
 
 @lru_cache(maxsize=8)
 def encoded_jobs(assignment, seed, devices):
-    """The plan's calls as the sandbox is sent them, encoded once per worker
-    (the same for every submission; only read afterwards)"""
+    """The plan's calls as the sandbox is sent them, one job per function,
+    encoded once per worker (the same for every submission; only read)"""
     plan = trials(assignment, seed, devices)
     blobs = []
     jobs = [{"function": s.name, "calls": [wire.put_call(c, blobs) for c, _ in plan[s.name]]}
@@ -107,30 +60,27 @@ def encoded_jobs(assignment, seed, devices):
 
 
 def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu",)):
-    """Grade one notebook (an nbformat node); return plain data"""
+    """Grade one notebook (an nbformat node); a GradeResult"""
     start = time.monotonic()
     plan = trials(assignment, seed, tuple(devices))
-    mask = public_mask(assignment, seed, tuple(devices))
     specs = functions_of(assignment)
     cells = student_cells(nb, assignment)
     size = sum(len(c["source"].encode("utf-8", "replace")) for c in cells)
     if size > MAX_SOURCE_BYTES:
-        reason = (f"the notebook's code is {size >> 10} KB, more than the "
-                  f"{MAX_SOURCE_BYTES >> 10} KB allowed: nothing was run")
-        return {"verdicts": failed_verdicts(assignment, reason), "cells": {},
-                "problems": [reason], "output": {"text": "", "total_bytes": 0},
-                "devices": list(devices), "seconds": round(time.monotonic() - start, 3)}
+        sizes = {"kb": size >> 10, "limit_kb": MAX_SOURCE_BYTES >> 10}
+        return not_run(assignment, Finding("too big", sizes), list(devices),
+                       seconds=round(time.monotonic() - start, 3), state=GRADED)
     jobs, blobs = encoded_jobs(assignment, seed, tuple(devices))
     request = {"op": "submission", "cells": cells, "jobs": jobs,
                "limits": sandbox.limits.for_harness(memory=not sandbox.cuda),
                "fresh_per_function": getattr(sandbox, "fresh_per_function", False)}
     got = {s.name: [None] * len(plan[s.name]) for s in specs}
-    cell_status, problems, output = {}, [], {"text": "", "total_bytes": 0}
+    cell_status, problems, output = {}, [], Output()
     try:
         events = sandbox.run(request, blobs)
     except SandboxError as exc:
         events = []
-        problems.append(f"grading stopped: {exc}")
+        problems.append(Finding("stopped", {"detail": str(exc)}))
     indices = {c["index"] for c in cells}
     for head, eblobs in events:
         try:
@@ -138,8 +88,8 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
             if kind == "cell":
                 index = head.get("index")
                 if index in indices or index is None:
-                    cell_status[index] = {"status": str(head.get("status"))[:20],
-                                          "error": _short(head.get("error"))}
+                    cell_status[str(index)] = CellStatus(str(head.get("status"))[:20],
+                                                         _short(head.get("error")))
             elif kind == "outcome":
                 _store(got, specs, head, eblobs, problems, plan)
             elif kind == "job" and head.get("status") == "missing":
@@ -149,40 +99,48 @@ def grade_notebook(nb, assignment, sandbox, *, seed=DEFAULT_SEED, devices=("cpu"
             elif kind == "void":
                 _void(got, specs, head)
             elif kind == "cleanup":
-                problems.append("the sandbox could not be cleaned after this submission ("
-                                + "; ".join(str(p)[:200] for p in head.get("problems") or [])
-                                + "); a fresh one grades the next student")
+                problems.append(Finding("cleanup", {"details": [
+                    str(p)[:200] for p in head.get("problems") or []]}))
             elif kind == "abandoned":
-                problems.append(str(head.get("reason"))[:400])
+                problems.append(Finding("abandoned", {"detail": str(head.get("reason"))[:400]}))
             elif kind == "output":
-                output = {"text": str(head.get("text", ""))[:65536],
-                          "total_bytes": int(head.get("total_bytes") or 0)}
+                output = Output(str(head.get("text", ""))[:65536],
+                                int(head.get("total_bytes") or 0))
         except Exception as exc:  # noqa: BLE001  (nothing from the sandbox may stop us)
-            problems.append(f"an event could not be read ({type(exc).__name__})")
+            problems.append(Finding("garbled event", {"detail": type(exc).__name__}))
     source = "\n\n".join(c["source"] for c in cells)
+    return GradeResult(judge_all(specs, plan, got, problems, source, assignment, seed, devices),
+                       cell_status, problems, output, list(devices),
+                       suspicious=suspicious_names(source),
+                       received_bytes=getattr(sandbox, "received", None),
+                       seconds=round(time.monotonic() - start, 3))
+
+
+def judge_all(specs, plan, got, problems, source, assignment, seed, devices):
+    """A verdict per grade cell from the sandbox's outcomes (`got`: per
+    function, an Outcome per call of the plan, None for a call never run)"""
+    mask = public_mask(assignment, seed, tuple(devices))
+    never_ran = Outcome("crash", note=explain.problem(problems[-1]) if problems
+                        else "the call never ran")
     verdicts = {}
     for spec in specs:
         pairs = plan[spec.name]
-        outcomes = [o if o is not None else _never_ran(problems) for o in got[spec.name]]
+        outcomes = [o if o is not None else never_ran for o in got[spec.name]]
         if any(o.kind == "missing" for o in outcomes) or not outcomes:
             outcomes = [Outcome("missing")] * len(pairs)
-        trial = [(c, e, o) for (c, e), o in zip(pairs, outcomes)]
-        shown = [t for t, public in zip(trial, mask[spec.name]) if public]
+        triples = [(c, e, o) for (c, e), o in zip(pairs, outcomes)]
+        shown = [t for t, public in zip(triples, mask[spec.name]) if public]
         for aspect, points in spec.aspects.items():
             try:
-                verdict = judge(spec, aspect, trial, source)
+                verdict = judge(spec, aspect, triples, source)
             except Exception as exc:  # noqa: BLE001  (a result no rule can read)
-                verdict = Verdict(spec.grade_id(aspect), False, 0, points,
-                                  f"{spec.name}'s results could not be judged "
-                                  f"({type(exc).__name__}: {str(exc)[:200]})")
-            verdicts[spec.grade_id(aspect)] = verdict.as_dict()
+                error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                verdict = Verdict(spec.grade_id(aspect), False, 0, points, Kind.NOT_JUDGED,
+                                  Finding("not judged", {"function": spec.name, "error": error}))
             if not verdict.passed:
-                verdicts[spec.grade_id(aspect)]["public_message"] = \
-                    public_message(spec, aspect, shown, source, verdict)
-    return {"verdicts": verdicts, "cells": {str(k): v for k, v in cell_status.items()},
-            "problems": problems, "output": output, "devices": list(devices),
-            "suspicious": suspicious_names(source), "received_bytes": getattr(sandbox, "received", None),
-            "seconds": round(time.monotonic() - start, 3)}
+                verdict.public = public_verdict(spec, aspect, shown, source, verdict)
+            verdicts[spec.grade_id(aspect)] = verdict
+    return verdicts
 
 
 def _short(text, limit=400):
@@ -211,7 +169,7 @@ def _store(got, specs, head, blobs, problems, plan):
             outcome.changed = changed_inputs(plan[name][k][0], head.get("after"), blobs)
         got[name][k] = outcome
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        problems.append(f"a result could not be read ({exc})")
+        problems.append(Finding("garbled result", {"detail": str(exc)}))
 
 
 def changed_inputs(call, after, blobs):
@@ -226,7 +184,7 @@ def changed_inputs(call, after, blobs):
         try:
             now = wire.get(head, blobs)
             same = isinstance(now, torch.Tensor) and now.dtype == original.dtype \
-                and now.shape == original.shape and _same(original, now)
+                and now.shape == original.shape and same_tensor(original, now)
         except Exception:  # noqa: BLE001
             same = False
         if not same:
@@ -283,7 +241,7 @@ def _missing(got, specs, head):
     got[name] = [Outcome("missing")] * len(got[name])
 
 
-def public_message(spec, aspect, shown, source, verdict):
+def public_verdict(spec, aspect, shown, source, verdict):
     """What a failing check may say where hidden inputs must stay hidden
     (feedback before a deadline): its counterexample among the published
     examples, or, where they all pass, only that hidden cases fail"""
@@ -292,22 +250,14 @@ def public_message(spec, aspect, shown, source, verdict):
     except Exception:  # noqa: BLE001
         public = None
     if public is not None and not public.passed:
-        return public.message
-    return (f"{spec.name} passes this check on the published examples in your notebook, "
-            f"but not on every hidden case ({verdict.checked} calls checked). Think about "
-            f"inputs the examples do not show: other shapes, windows, strides, padding, "
-            f"dtypes, negative or repeated values.")
+        return public
+    return Verdict(verdict.grade_id, False, 0, verdict.max_points, verdict.kind, Finding(
+        "hidden only", {"function": spec.name, "checked": verdict.checked}))
 
 
-def _never_ran(problems):
-    return Outcome("crash", note=problems[-1] if problems else "the call never ran")
-
-
-def failed_verdicts(assignment, reason):
-    """Zero for every grade cell, with one reason (unreadable notebooks)"""
-    out = {}
-    for spec in functions_of(assignment):
-        for aspect, points in spec.aspects.items():
-            out[spec.grade_id(aspect)] = Verdict(spec.grade_id(aspect), False, 0, points,
-                                                 reason).as_dict()
-    return out
+def not_run(assignment, problem, devices, seconds=0.0, state=UNREADABLE):
+    """The result of a notebook nothing of which could run (unreadable, too
+    large): 0 for every check, with the reason"""
+    cells = [(s.grade_id(a), p) for s in functions_of(assignment) for a, p in s.aspects.items()]
+    return GradeResult(zero_verdicts(cells, Kind.NOT_RUN, problem), problems=[problem],
+                       devices=list(devices), seconds=seconds, state=state)

@@ -16,6 +16,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from grader.course import SOLUTIONS
+from grader.notebooks import nbgrader_meta
 
 KEY = "grader"          # our cell metadata namespace
 HEADING = "Rubric, for graders"
@@ -27,13 +28,9 @@ def _source(cell):
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-def _meta(cell):
-    return (cell.get("metadata") or {}).get("nbgrader") or {}
-
-
 def is_manual(cell):
     """A written answer: a markdown cell that is both solution and grade"""
-    m = _meta(cell)
+    m = nbgrader_meta(cell)
     return cell.get("cell_type") == "markdown" and bool(m.get("solution")) and bool(m.get("grade"))
 
 
@@ -42,7 +39,7 @@ def is_rubric(cell):
     locked, ungraded cell named after its answer has (so no grade or answer
     cell can pass for one, whatever metadata a submission carries)"""
     target = ((cell.get("metadata") or {}).get(KEY) or {}).get("rubric_for")
-    m = _meta(cell)
+    m = nbgrader_meta(cell)
     return (bool(target) and cell.get("cell_type") == "markdown"
             and m.get("grade_id") == f"{target}-rubric"
             and not m.get("grade") and not m.get("solution"))
@@ -79,7 +76,7 @@ def _rubrics(path, mtime):
         match = _REGION.search(_source(cell))
         text = (match.group(1) if match else "").strip()
         if text:
-            out[_meta(cell)["grade_id"]] = text
+            out[nbgrader_meta(cell)["grade_id"]] = text
     return tuple(out.items())
 
 
@@ -109,7 +106,7 @@ def add_rubrics(nb, assignment, notebook=None):
     out = []
     for cell in cells:
         out.append(cell)
-        gid = _meta(cell).get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         if is_manual(cell) and gid in texts:
             out.append(rubric_cell(gid, texts[gid]))
     nb.cells = out

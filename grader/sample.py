@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import EXERCISES, SOLUTIONS
+from grader.notebooks import nbgrader_meta
 
 MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
 
@@ -15,7 +16,7 @@ def correct_cells(assignment):
     nb = nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
     out = {}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("solution") and cell.cell_type == "code":
             out[meta["grade_id"]] = MARKERS.sub("", cell.source)
     return out
@@ -49,7 +50,7 @@ def build(course_dir, assignment="pooling"):
         nb = nbformat.read(released, as_version=4)
         answers = student.get("answers", {})
         for cell in nb.cells:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            gid = nbgrader_meta(cell).get("grade_id")
             if gid in student.get("cells", {}):
                 cell.source = student["cells"][gid].strip("\n")
             elif gid in correct:

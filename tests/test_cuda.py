@@ -71,5 +71,5 @@ def test_the_sandbox_grades_on_cuda():
         assert full_marks(grade(notebook()))
         assert full_marks(grade(notebook(before=[CUDA_AT_TOP])))
         result = grade(notebook({"pool2d": FORGETS_DEVICE}))
-        lost = {k for k, v in result["verdicts"].items() if not v["passed"]}
+        lost = {k for k, v in result.verdicts.items() if not v.passed}
         assert lost == {"pool2d-devices"}, lost

@@ -49,13 +49,18 @@ import sys  # noqa: E402
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from grader.autograde import (NOT_CHECKED_COURSE, Refused, autograde,  # noqa: E402
-                              ensure_assignment, grade_bytes)
+from grader import ledger  # noqa: E402
+from grader.autograde import autograde  # noqa: E402
+from grader.checks.explain import message  # noqa: E402
 from grader.course import REPO, SettingError, course_devices, default_db_url  # noqa: E402
 from grader.course import DEFAULT_SEED  # noqa: E402
-from grader.distributed import grade_task  # noqa: E402
-from grader.record import read_marker  # noqa: E402
+from grader.gradebook import ensure_assignment  # noqa: E402
+from grader.ledger import read_marker  # noqa: E402
+from grader.runners.dask import grade_task  # noqa: E402
 from grader.sample import build  # noqa: E402
+from grader.worker import Refused, Setup, grade_bytes  # noqa: E402
+
+NOT_CHECKED_COURSE = "not checked: this course is graded on cpu only"
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(),
                              reason="this machine has CUDA: it would not refuse")
@@ -90,10 +95,9 @@ def test_a_worker_without_the_device_refuses_the_work():
     grades nothing"""
     with pytest.raises(Refused, match=r"has no cuda, which this run grades on .*--devices cpu"):
         grade_bytes(_notebook(), "pooling", DEFAULT_SEED, devices=("cpu", "cuda"))
-    from grader.autograde import checks_fingerprint
     with pytest.raises(Refused, match="has no cuda"):
-        grade_task(_notebook(), "pooling", DEFAULT_SEED, {}, None,
-                   checks_fingerprint("pooling"), ("cpu", "cuda"))
+        grade_task(_notebook(), "pooling", Setup(DEFAULT_SEED, ("cpu", "cuda"), fingerprints={
+            "pooling": ledger.checks_fingerprint("pooling")}))
 
 
 @pytest.fixture(scope="module")
@@ -125,11 +129,10 @@ def test_a_gpu_course_is_not_graded_here_unless_the_run_opts_out(gpu_course, tmp
     assert ("devices checked: cpu (opted out for this run: the course is graded on cpu, "
             "cuda); the `devices` checks are worth 0") in opted.stdout
     assert read_marker(course, "pooling", "ada")["devices"] == ["cpu"]
-    cached = json.loads((course / ".grader" / "results" / "pooling" / "ada" / "pooling.json")
-                        .read_text())["result"]
-    assert cached["devices"] == ["cpu"]
-    devices = cached["verdicts"]["pool2d-devices"]
-    assert devices["max_points"] == 0 and "this run was graded on cpu only" in devices["message"]
+    cached = ledger.kept(course, "pooling", "ada", "pooling")
+    assert cached.devices == ["cpu"]
+    devices = cached.verdicts["pool2d-devices"]
+    assert devices.max_points == 0 and "this run was graded on cpu only" in message(devices)
 
 
 @NO_CUDA
@@ -175,11 +178,10 @@ def test_a_cpu_course_gives_nothing_for_unchecked_devices(gpu_course, tmp_path):
         cells = {c.name: c.max_score for c in gb.find_notebook("pooling", "pooling").grade_cells}
     assert cells["pool2d-devices"] == 1 and cells["softmax_pool2d-devices"] == 1
     from grader.record import Recorder
-    result = json.loads((course / ".grader" / "results" / "pooling" / "ada" / "pooling.json")
-                        .read_text())["result"]
+    result = ledger.kept(course, "pooling", "ada", "pooling")
+    sub = ledger.read("ada", "pooling", course / "submitted" / "ada" / "pooling" / "pooling.ipynb")
     with Recorder(course, "pooling", db) as recorder:   # as submitted, not rebuilt
-        assert recorder.record("ada", course / "submitted" / "ada" / "pooling" /
-                               "pooling.ipynb", result) is None
+        assert recorder.record(sub, result) is None
 
 
 def test_what_the_machine_has_does_not_change_the_grade(monkeypatch):
@@ -192,6 +194,6 @@ def test_what_the_machine_has_does_not_change_the_grade(monkeypatch):
     plain = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
     monkeypatch.setattr(devices, "available", lambda: ["cpu", "cuda"])
     with_gpu = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
-    assert with_gpu["devices"] == plain["devices"] == ["cpu"]
-    assert with_gpu["verdicts"] == plain["verdicts"]
-    assert all(set(v["devices"]) <= {"cpu"} for v in with_gpu["verdicts"].values())
+    assert with_gpu.devices == plain.devices == ["cpu"]
+    assert with_gpu.verdicts == plain.verdicts
+    assert all(set(v.devices) <= {"cpu"} for v in with_gpu.verdicts.values())

@@ -139,13 +139,14 @@ def run_call(fn, call):
         outcome.trace_note = recorder.note
         outcome.foreign_ops = sorted(recorder.foreign) if call.only_ops else None
     outcome.changed = [i for i, (t, b) in enumerate(zip(tensors, before))
-                       if not _same(t.detach(), b)]
+                       if not same_tensor(t.detach(), b)]
     if call.grad and outcome.exact_tensor:
         _gradients(out, tensors, call, outcome)
     return outcome
 
 
-def _same(a, b):
+def same_tensor(a, b):
+    """The same shape and numbers (compared after nan_to_num too, so that nan equals nan)"""
     return a.shape == b.shape and bool(torch.equal(a, b)) or \
         (a.shape == b.shape and bool(torch.equal(torch.nan_to_num(a), torch.nan_to_num(b))))
 

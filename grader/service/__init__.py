@@ -12,6 +12,7 @@ releases it, so that Fetch Feedback in the same tab shows it.
   which attempt counts) from DIR/grader.toml
 - exchange.py: the inbound submissions, who wrote them, releasing feedback
 - attempts.py: every attempt kept, with its result and state
-- pool.py: warm grading workers
-- serve.py: the loop (docs/service.md)
+- serve.py: the loop (docs/service.md), on a runner (grader/runners: warm
+  worker processes here, or a Dask cluster) submitting one attempt at a
+  time and taking each result as soon as it is graded
 """

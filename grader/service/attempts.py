@@ -47,9 +47,12 @@ def update(path, **fields):
 
 
 def result(path):
+    """The attempt's GradeResult, or None (not graded yet, or graded by
+    another version of the grader: graded again)"""
+    from grader.result import GradeResult
     try:
-        return json.loads((Path(path) / "result.json").read_text())
-    except (OSError, ValueError):
+        return GradeResult.from_json(json.loads((Path(path) / "result.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -66,6 +69,16 @@ def history(course_dir, student, assignment):
     root = Path(course_dir) / "attempts" / student / assignment
     found = [(p, state(p)) for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
     return sorted(found, key=lambda f: (f[1].get("timestamp", ""), f[0].name))
+
+
+def best(course_dir, student, assignment):
+    """The folder of the student's graded attempt with the best score (the
+    latest of equal ones), or None"""
+    graded = [(p, s) for p, s in history(course_dir, student, assignment)
+              if s.get("status") in ("graded", "released") and s.get("score") is not None]
+    if not graded:
+        return None
+    return max(graded, key=lambda f: (f[1]["score"], f[1].get("timestamp", "")))[0]
 
 
 def _now():

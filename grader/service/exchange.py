@@ -8,13 +8,17 @@ writable by all (so that an instructor can remove it): a folder is
 complete once both files are there and its mode is 0777. The student id
 comes from the folder's name, which any account that can write to the
 inbound folder can choose; `who_wrote` checks it against the account that
-owns the folder and every file in it.
+owns the folder and every file in it. A course serves the assignments
+released into its outbound folder (`released`), once they are the ones
+this grader released (`version_problems`).
 """
 import os
 import pwd
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.notebooks import nbgrader_meta
 
 
 @dataclass(frozen=True)
@@ -106,3 +110,38 @@ def release(page, root, course_id, submission_secret, notebook_id):
     os.chmod(tmp, 0o644)
     os.replace(tmp, dest)
     return dest
+
+
+def released(root, course_id):
+    """The assignments released in the exchange (its outbound folder)"""
+    outbound = Path(root) / course_id / "outbound"
+    return sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+
+
+def version_problems(root, course_id, assignment):
+    """Where the notebooks released to students differ from this grader's
+    release: their graded cells' checksums (nbgrader's), as sentences"""
+    import nbformat
+
+    from grader.course import EXERCISES
+    problems = []
+    released = Path(root) / course_id / "outbound" / assignment
+    for ours in sorted((EXERCISES / assignment).glob("*.ipynb")):
+        theirs = released / ours.name
+        if not theirs.exists():
+            problems.append(f"{ours.name} is not in the exchange")
+            continue
+        a, b = (_checksums(nbformat.read(str(p), as_version=4)) for p in (ours, theirs))
+        if a != b:
+            differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            problems.append(f"{ours.name}: {', '.join(differ[:5])} differ")
+    return problems
+
+
+def _checksums(nb):
+    out = {}
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") or meta.get("locked"):
+            out[meta.get("grade_id", "?")] = meta.get("checksum")
+    return out

@@ -100,3 +100,22 @@ def _number(value, where, low):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
         raise SettingError(f"{where} must be a number of at least {low}, not {value!r}")
     return value
+
+
+def before_deadline(db_url, assignment, timestamp):
+    """Was a submission made at `timestamp` (nbgrader's text) before the
+    assignment's due date in the gradebook? True where there is none; False
+    where the time cannot be read (the deadline's rules then)"""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.utils import parse_utc
+    try:
+        with Gradebook(db_url) as gb:
+            due = gb.find_assignment(assignment).duedate
+    except MissingEntry:
+        due = None
+    if due is None:
+        return True
+    try:
+        return parse_utc(timestamp) <= due
+    except Exception:  # noqa: BLE001
+        return False

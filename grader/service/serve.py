@@ -7,8 +7,8 @@ first, one at a time per student and assignment:
    student's is refused, kept, reported, never graded;
 2. kept as an attempt (attempts.py); beyond the attempt limit before the
    deadline it is not graded, and its feedback says so;
-3. graded by a warm worker (pool.py), the result kept before anything is
-   recorded;
+3. graded by a warm worker (a runner: local processes, or a Dask cluster;
+   grader/runners), the result kept before anything is recorded;
 4. the attempt that counts (policy `counts`) recorded in the gradebook as
    the student's submission (nbgrader applies its late penalty from the
    submission's timestamp);
@@ -30,9 +30,13 @@ import threading
 import time
 from pathlib import Path
 
+from dataclasses import replace
+
+from grader import ledger
 from grader.course import (DEFAULT_SEED, SettingError, course_devices, default_db_url,
                            nbgrader_config)
 from grader.service import attempts, exchange, policy
+from grader.worker import Refused, Setup, skip_slow_optional_imports
 
 CHECKS_CHANGED = 75   # exit status: restart me (sysexits' EX_TEMPFAIL)
 
@@ -66,8 +70,10 @@ def serve(course_dir=".", *, exchange_root=None, course_id=None, workers=None, s
 class Service:
     def __init__(self, course_dir, *, exchange_root=None, course_id=None, workers=None,
                  seed=None, limits=None, db_url=None, isolate=None, out=None, scheduler=None):
-        from grader.autograde import checks_fingerprint, ensure_assignment
         from grader.feedback import write_nbgrader_config
+        from grader.gradebook import ensure_assignment
+        from grader.runners import make_runner
+        skip_slow_optional_imports()
         self.out = out or sys.stderr
         self.course_dir = Path(course_dir).resolve()
         self.settings = policy.load(self.course_dir)
@@ -77,12 +83,12 @@ class Service:
         self.course_id = course_id or config.CourseDirectory.course_id
         self.seed = DEFAULT_SEED if seed is None else seed
         self.devices = tuple(course_devices(self.course_dir))
-        self.assignments = served(self.root, self.course_id)
+        self.assignments = exchange.released(self.root, self.course_id)
         if not self.assignments:
             raise ServiceError(f"no assignment is released in {self.root}/{self.course_id}"
                                f"/outbound: release one with nbgrader's release_assignment")
         for assignment in self.assignments:
-            problems = version_problems(self.root, self.course_id, assignment)
+            problems = exchange.version_problems(self.root, self.course_id, assignment)
             if problems:
                 raise ServiceError(f"{assignment}: the notebook released to students is not "
                                    f"the one these checks grade ({'; '.join(problems)}): run "
@@ -96,16 +102,15 @@ class Service:
         for assignment in self.assignments:
             ensure_assignment(self.course_dir, assignment, self.db_url, self.devices)
         write_nbgrader_config(self.course_dir, db_url=self.db_url)
-        self.fingerprints = {a: checks_fingerprint(a) for a in self.assignments}
+        self.fingerprints = {a: ledger.checks_fingerprint(a) for a in self.assignments}
         if self.settings.identity == "name":
             self.say("WARNING: [service] identity = \"name\": the student id a submission's "
                      "name gives is trusted (one account for everyone: for testing only)")
-        from grader.service.pool import DaskPool, Pool
-        self.pool = DaskPool(scheduler, self.seed, limits, isolate, self.devices,
-                             self.fingerprints) if scheduler else \
-            Pool(self.assignments, self.seed, limits, isolate, self.devices,
-                 workers or self.settings.workers, self.fingerprints)
-        self.flight = {}       # arrival name -> (arrival, attempt folder, future, started)
+        setup = Setup(self.seed, self.devices, dict(limits or {}), isolate, self.fingerprints)
+        self.runner = make_runner(self.assignments, setup, scheduler=scheduler,
+                                  workers=workers or self.settings.workers, in_process=False)
+        self.runner.start()
+        self.flight = {}       # id(submission) -> (arrival, attempt folder, submission, started)
         self.recorders = {}
         self.stopping = None
         self.changed = False
@@ -125,10 +130,11 @@ class Service:
         try:
             while not self.stopping:
                 busy = {(a.student, a.assignment) for a, *_ in self.flight.values()}
+                taken = {a.name for a, *_ in self.flight.values()}
                 if not self.changed:
                     for arrival in exchange.arrivals(self.root, self.course_id):
                         key = (arrival.student, arrival.assignment)
-                        if arrival.name in self.flight or key in busy:
+                        if arrival.name in taken or key in busy:
                             continue
                         if self._take(arrival):
                             busy.add(key)
@@ -155,9 +161,9 @@ class Service:
         self.stopping = signal.Signals(signum).name
 
     def close(self):
-        pool, self.pool = getattr(self, "pool", None), None
-        if pool is not None:
-            pool.close(abort=bool(self.stopping))
+        runner, self.runner = getattr(self, "runner", None), None
+        if runner is not None:
+            runner.close(abort=bool(self.stopping))
         for recorder in self.recorders.values():
             recorder.close()
         self.recorders = {}
@@ -196,53 +202,46 @@ class Service:
         if saved is not None:   # graded before the service was stopped: record it
             self._finish(arrival, folder, saved, time.monotonic(), graded=False)
             return True
-        notebooks = arrival.notebooks
-        data = notebooks[0].read_bytes() if notebooks else b""
-        future = self.pool.submit(data, arrival.assignment)
-        self.flight[arrival.name] = (arrival, folder, future, time.monotonic())
+        notebooks = sorted(folder.glob("*.ipynb"))
+        sub = ledger.read(arrival.student, arrival.assignment, notebooks[0]) if notebooks else \
+            ledger.Submission(arrival.student, arrival.assignment,
+                              folder / f"{arrival.assignment}.ipynb", b"")
+        self.runner.submit(sub)
+        self.flight[id(sub)] = (arrival, folder, sub, time.monotonic())
         return True
 
     def _collect(self):
-        for name, (arrival, folder, future, started) in list(self.flight.items()):
-            if not future.done():
+        for sub, result in self.runner.results(block=False):
+            arrival, folder, _, started = self.flight.pop(id(sub))
+            if isinstance(result, Refused):
+                self.changed = True   # the checks moved: the next start grades it
+                self.say(f"{arrival.student} {arrival.assignment}: not graded: {result}")
                 continue
-            del self.flight[name]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001
-                from grader.autograde import Refused
-                if isinstance(exc, Refused):
-                    self.changed = True   # the checks moved: the next start grades it
-                    self.say(f"{arrival.student} {arrival.assignment}: not graded: {exc}")
-                    continue
-                from grader.grade import failed_verdicts
-                reason = f"grading failed: {type(exc).__name__}: {str(exc)[:300]}"
-                result = {"verdicts": failed_verdicts(arrival.assignment, reason),
-                          "cells": {}, "problems": [reason],
-                          "output": {"text": "", "total_bytes": 0},
-                          "devices": list(self.devices), "ungraded": True}
-            self._finish(arrival, folder, result, started)
+            if isinstance(result, BaseException):
+                from grader.record import ungraded
+                result = ungraded(self._recorder(arrival.assignment), sub, result, self.devices)
+            self._finish(arrival, folder, result, started, sub=sub)
 
-    def _finish(self, arrival, folder, result, started, graded=True):
+    def _finish(self, arrival, folder, result, started, graded=True, sub=None):
         """Keep the result, record the attempt that counts, release the
-        feedback of this one (graded: the result is new, not a kept one)"""
-        from grader.autograde import _devices_unchecked
-        result = _devices_unchecked(dict(result, checks=self.fingerprints[arrival.assignment]),
-                                    self.devices, self.devices)
+        feedback of this one (graded: the result is new, not a kept one;
+        sub: the submission as it was graded, its bytes read once)"""
+        from grader.result import devices_unchecked
+        result = devices_unchecked(replace(result, checks=self.fingerprints[arrival.assignment]),
+                                   self.devices, self.devices)
         if graded:
-            attempts.write(folder, "result.json", result)
+            attempts.write(folder, "result.json", result.to_json())
             attempts.update(folder, gradings=attempts.state(folder).get("gradings", 0) + 1)
-        score = sum(v["points"] for v in result["verdicts"].values())
-        top = sum(v["max_points"] for v in result["verdicts"].values())
+        score, top = result.score, result.max_score
         before = self._before_deadline(arrival)
         attempts.update(folder, status="graded", score=score, max_score=top,
-                        before_deadline=before, checks=result["checks"])
+                        before_deadline=before, checks=result.checks)
         counted = self._counted(arrival)
         policy_ = self.settings.policy(arrival.assignment)
         level = policy_.feedback if before else policy_.feedback_after_deadline
         t0 = time.monotonic()
         try:
-            self._record(arrival.student, arrival.assignment, folder, result)
+            self._record(arrival.student, arrival.assignment, folder, result, sub)
             t1 = time.monotonic()
             pages = self._feedback(arrival, folder, level)
             t2 = time.monotonic()
@@ -257,7 +256,7 @@ class Service:
                                             arrival.assignment):
             if state.get("status") in ("graded", "released"):
                 attempts.update(path, counted=(path == (counted or folder)))
-        worker = (result.get("worker") or {}).get("seconds") if graded else 0.0
+        worker = (result.worker.seconds if result.worker else None) if graded else 0.0
         attempts.update(folder, status="released", level=level, pages=len(pages), seconds={
             "taken to released": round(time.monotonic() - started, 3),
             "grading (worker)": worker, "recording": round(t1 - t0, 3),
@@ -273,19 +272,18 @@ class Service:
         """The attempt folder that is the grade (None: the one just graded)"""
         if self.settings.policy(arrival.assignment).counts != "best":
             return None
-        graded = [(p, s) for p, s in attempts.history(self.course_dir, arrival.student,
-                                                      arrival.assignment)
-                  if s.get("status") in ("graded", "released") and s.get("score") is not None]
-        if not graded:
-            return None
-        best = max(graded, key=lambda f: (f[1]["score"], f[1].get("timestamp", "")))
-        return best[0]
+        return attempts.best(self.course_dir, arrival.student, arrival.assignment)
 
-    def _record(self, student, assignment, folder, result):
-        """The attempt becomes the student's submission in DIR/submitted and
-        the gradebook (what `grader autograde` would record for it)"""
-        from grader.autograde import Job, Summary, _finish, _key
+    def _recorder(self, assignment):
         from grader.record import Recorder
+        if assignment not in self.recorders:
+            self.recorders[assignment] = Recorder(self.course_dir, assignment, self.db_url)
+        return self.recorders[assignment]
+
+    def _record(self, student, assignment, folder, result, sub=None):
+        """The attempt becomes the student's submission in DIR/submitted and
+        the gradebook (what `grader autograde` would record for it); `sub`:
+        the attempt as graded (else it is read from its folder)"""
         dest = self.course_dir / "submitted" / student / assignment
         if dest.exists():
             shutil.rmtree(dest)
@@ -297,13 +295,11 @@ class Service:
         notebooks = sorted(dest.glob("*.ipynb"))
         if not notebooks:
             raise ValueError("the submission holds no notebook")
-        if assignment not in self.recorders:
-            self.recorders[assignment] = Recorder(self.course_dir, assignment, self.db_url)
-        key = _key(notebooks[0], self.fingerprints[assignment], self.seed, self.devices)
-        summary = Summary(assignment)
-        if _finish(self.recorders[assignment], self.course_dir, assignment,
-                   Job(student, notebooks[0], key), result, summary) is None:
-            raise RuntimeError(summary.failed.get(student, "not recorded"))
+        if sub is None or sub.notebook != notebooks[0].stem:
+            sub = ledger.read(student, assignment, notebooks[0])
+        sub = replace(sub, path=notebooks[0])
+        sub.key = ledger.key(sub.data, self.fingerprints[assignment], self.seed, self.devices)
+        ledger.record(self._recorder(assignment), self.course_dir, sub, result)
 
     def _feedback(self, arrival, folder, level):
         from grader.feedback import feedback
@@ -339,65 +335,14 @@ class Service:
                  f"kept, not graded")
 
     def _before_deadline(self, arrival):
-        due = self._due(arrival.assignment)
-        if due is None:
-            return True
-        from nbgrader.utils import parse_utc
-        try:
-            return parse_utc(arrival.timestamp) <= due
-        except Exception:  # noqa: BLE001  (no readable time: the deadline's rules)
-            return False
-
-    def _due(self, assignment):
-        from nbgrader.api import Gradebook, MissingEntry
-        try:
-            with Gradebook(self.db_url) as gb:
-                return gb.find_assignment(assignment).duedate
-        except MissingEntry:
-            return None
+        return policy.before_deadline(self.db_url, arrival.assignment, arrival.timestamp)
 
     def _check_version(self):
-        from grader.autograde import checks_fingerprint
         for assignment, fingerprint in self.fingerprints.items():
-            if checks_fingerprint(assignment) != fingerprint and not self.changed:
+            if ledger.checks_fingerprint(assignment) != fingerprint and not self.changed:
                 self.changed = True
                 self.say(f"the checks of {assignment} changed on disk: no new submission is "
                          f"taken; the service exits once those taken are done")
-
-
-def served(root, course_id):
-    """The assignments released in the exchange (its outbound folder)"""
-    outbound = Path(root) / course_id / "outbound"
-    return sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
-
-
-def version_problems(root, course_id, assignment):
-    """Where the notebooks released to students differ from this grader's
-    release: their graded cells' checksums (nbgrader's), as sentences"""
-    import nbformat
-
-    from grader.course import EXERCISES
-    problems = []
-    released = Path(root) / course_id / "outbound" / assignment
-    for ours in sorted((EXERCISES / assignment).glob("*.ipynb")):
-        theirs = released / ours.name
-        if not theirs.exists():
-            problems.append(f"{ours.name} is not in the exchange")
-            continue
-        a, b = (_checksums(nbformat.read(str(p), as_version=4)) for p in (ours, theirs))
-        if a != b:
-            differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-            problems.append(f"{ours.name}: {', '.join(differ[:5])} differ")
-    return problems
-
-
-def _checksums(nb):
-    out = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") or meta.get("locked"):
-            out[meta.get("grade_id", "?")] = meta.get("checksum")
-    return out
 
 
 __all__ = ["serve", "Service", "ServiceError", "SettingError", "CHECKS_CHANGED"]

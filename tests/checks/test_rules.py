@@ -7,6 +7,7 @@ gradients, and the counterexample a message picks
 Most tests build (call, expected, got) triples from the outcomes of real
 functions (`run_call`, `describe`), as the grader does, and ask `judge`.
 """
+import json
 import textwrap
 
 import numpy as np
@@ -14,15 +15,29 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import aspects
-from grader.checks.aspects import close, judge, right, tolerances
+from grader.checks import aspects, explain, rules
+from grader.checks.aspects import judge, right
+from grader.checks.rules import close, tolerances
 from grader.checks.calls import Call, Outcome, describe, run_call
 from grader.checks.devices import on_devices
 from grader.checks.specs import FUNCTIONS
+from grader.checks.verdict import Arg, CallSummary, Finding, Gradient, Kind, Value, Verdict
 from grader.plan import expect, trials
 from grader.reference import REFERENCES
 
 F16, F32, F64 = torch.float16, torch.float32, torch.float64
+
+
+def said(finding):
+    """What a rule found, in words (None where it holds)"""
+    return None if finding is None else explain.reason(finding)
+
+
+def gradient_lines(gradient):
+    """The lines a `grad` failure's message shows for its Gradient"""
+    v = Verdict("corr2d-grad", False, 0, 1, Kind.WRONG, Finding("no gradients"), gradient=gradient,
+                call=CallSummary("corr2d"))
+    return v.message.splitlines()[3:]
 
 
 def verdict(function, aspect, fn, source=None, seed=None):
@@ -72,7 +87,8 @@ def test_tolerance_grows_with_the_largest_number():
     expected = torch.tensor([1e4, 0.3], dtype=F32)
     assert close(expected, torch.tensor([1e4, 0.3 + 0.5], dtype=F32))
     assert not close(expected, torch.tensor([1e4, 0.3 + 2.5], dtype=F32))
-    assert aspects.first_difference(expected, torch.tensor([1e4, 2.8], dtype=F32)) == \
+    assert explain.reason(Finding("difference", rules.first_difference(
+        expected, torch.tensor([1e4, 2.8], dtype=F32)))) == \
         "first difference at index [1]: expected 0.3, got 2.8 (1 of 2 numbers differ)"
 
 
@@ -140,15 +156,15 @@ def _trial(expected_value, got_value, function="pool2d"):
 def test_empty_results_agree_and_a_one_number_result_is_checked():
     empty = torch.zeros(0, 3, dtype=F64)
     assert close(empty, empty.clone())
-    assert aspects.rule_values(*_trial(empty, empty.clone())) is None
+    assert said(rules.rule_values(*_trial(empty, empty.clone()))) is None
     one = torch.tensor([5.0], dtype=F64)
-    assert aspects.rule_values(*_trial(one, torch.tensor([6.0], dtype=F64))) == \
+    assert said(rules.rule_values(*_trial(one, torch.tensor([6.0], dtype=F64)))) == \
         "first difference at index [0]: expected 5, got 6 (1 of 1 numbers differ)"
-    assert aspects.rule_values(*_trial(one, torch.tensor([5.0, 5.0], dtype=F64))) == \
+    assert said(rules.rule_values(*_trial(one, torch.tensor([5.0, 5.0], dtype=F64)))) == \
         "the result has shape (2,), expected (1,)"
     assert not close(one, torch.tensor([5.0, 5.0], dtype=F64))
-    assert aspects.first_difference(one, torch.tensor([6.0, 6.0], dtype=F64)) == ""
-    assert aspects.first_difference(empty, torch.zeros(0, 3, dtype=F64)) == ""
+    assert rules.first_difference(one, torch.tensor([6.0, 6.0], dtype=F64)) is None
+    assert rules.first_difference(empty, torch.zeros(0, 3, dtype=F64)) is None
 
 
 def test_a_tensor_subclass_or_a_non_tensor_is_not_a_result():
@@ -157,8 +173,8 @@ def test_a_tensor_subclass_or_a_non_tensor_is_not_a_result():
     expected = torch.ones(2, dtype=F64)
     sub = describe(torch.ones(2, dtype=F64).as_subclass(Sub))
     call, exp, _ = _trial(expected, expected)
-    assert aspects.rule_values(call, exp, sub) == "it returned a Sub (expected a plain torch.Tensor)"
-    assert aspects.rule_values(call, exp, describe([1.0, 1.0])) == "it returned (1.0, 1.0)"
+    assert said(rules.rule_values(call, exp, sub)) == "it returned a Sub (expected a plain torch.Tensor)"
+    assert said(rules.rule_values(call, exp, describe([1.0, 1.0]))) == "it returned (1.0, 1.0)"
 
 
 SHAPE = "conv2d_output_shape"
@@ -239,9 +255,13 @@ def test_the_untouched_template_earns_nothing_and_says_so(function):
 
 def test_no_call_for_an_aspect_fails_it():
     v = judge(FUNCTIONS["softmax_pool2d"], "stability", [])
-    assert v.as_dict() == {"grade_id": "softmax_pool2d-stability", "passed": False, "points": 0,
-                           "max_points": 1, "message": "no check could be run for this aspect",
-                           "checked": 0, "devices": []}
+    assert v.to_json() == {"grade_id": "softmax_pool2d-stability", "passed": False, "points": 0,
+                           "max_points": 1, "kind": "not judged",
+                           "reason": {"code": "no check", "params": {}},
+                           "function": "softmax_pool2d", "aspect": "stability", "call": None,
+                           "expected": None, "got": None, "gradient": None, "checked": 0,
+                           "failed": 0, "devices": [], "public": None}
+    assert v.message == "no check could be run for this aspect"
 
 
 def _call(X, **kw):
@@ -334,14 +354,14 @@ def test_errors_count_only_once_some_value_is_right():
 def test_errors_rule():
     call = Call("pool2d", (torch.ones(3, 3), (2, 2), "min"), expect_error="ValueError")
     sub = Outcome("error", error_type="BadMode", error_mro=["BadMode", "ValueError", "Exception"])
-    assert aspects.rule_errors(call, None, sub) is None
+    assert said(rules.rule_errors(call, None, sub)) is None
     other = Outcome("error", error_type="KeyError", error_mro=["KeyError", "LookupError"],
                     error_message="'min'")
-    assert aspects.rule_errors(call, None, other) == \
+    assert said(rules.rule_errors(call, None, other)) == \
         "it raised KeyError: 'min'; expected ValueError"
-    assert aspects.rule_errors(call, None, describe(1.5)) == \
+    assert said(rules.rule_errors(call, None, describe(1.5))) == \
         "it should raise ValueError, but it returned a value: 1.5"
-    assert aspects.rule_errors(_call(torch.ones(3, 3)), None, other) is None
+    assert said(rules.rule_errors(_call(torch.ones(3, 3)), None, other)) is None
 
 
 # --- stability ----------------------------------------------------------------------
@@ -349,13 +369,13 @@ def test_errors_rule():
 def test_stability_wants_finite_and_right_numbers():
     call = _call(torch.ones(3, 3, dtype=F64))
     exp = describe(torch.tensor([1.0, 2.0], dtype=F64))
-    assert aspects.rule_stability(call, exp, describe(torch.tensor([1.0, 2.0], dtype=F64))) is None
+    assert said(rules.rule_stability(call, exp, describe(torch.tensor([1.0, 2.0], dtype=F64)))) is None
     for bad in (float("inf"), float("nan")):
         got = describe(torch.tensor([1.0, bad], dtype=F64))
-        assert aspects.rule_stability(call, exp, got) == "the result contains inf or nan"
+        assert said(rules.rule_stability(call, exp, got)) == "the result contains inf or nan"
     got = describe(torch.tensor([1.0, 3.0], dtype=F64))
-    assert aspects.rule_stability(call, exp, got).startswith("first difference at index [1]")
-    assert aspects.rule_stability(call, exp, Outcome("timeout", note="too slow")) == \
+    assert said(rules.rule_stability(call, exp, got)).startswith("first difference at index [1]")
+    assert said(rules.rule_stability(call, exp, Outcome("timeout", note="too slow"))) == \
         "no answer: too slow"
 
 
@@ -403,17 +423,17 @@ def test_gradient_rule_reasons():
     spec = FUNCTIONS["tanh_via_sigmoid"]
     names = spec.arg_names
     call, exp, got = _grad_trial(lambda x: torch.tanh(x), X)
-    assert aspects.rule_grad(call, exp, got, names) is None
+    assert said(rules.rule_grad(call, exp, got, names)) is None
     _, _, cut = _grad_trial(lambda x: torch.tanh(x).detach(), X)
-    assert aspects.rule_grad(call, exp, cut, names) == \
+    assert said(rules.rule_grad(call, exp, cut, names)) == \
         "autograd failed: the result is not connected to the inputs by autograd"
     _, _, half = _grad_trial(lambda x: torch.tanh(x) * 0.5 + torch.tanh(x.detach()) * 0.5, X)
-    assert aspects.rule_grad(call, exp, half, names).startswith(
+    assert said(rules.rule_grad(call, exp, half, names)).startswith(
         "the gradient of `x` is wrong: first difference at index [0, 0]")
     none = describe(torch.tanh(X))
-    assert aspects.rule_grad(call, exp, none, names) == "no gradients came back"
+    assert said(rules.rule_grad(call, exp, none, names)) == "no gradients came back"
     none.grads = [None]
-    assert aspects.rule_grad(call, exp, none, names) == "no gradient reached `x`"
+    assert said(rules.rule_grad(call, exp, none, names)) == "no gradient reached `x`"
     v = judge(spec, "grad", [(call, exp, half)])
     lines = v.message.splitlines()
     k = lines.index("the gradient of the result that was passed back (grad_output):")
@@ -436,27 +456,27 @@ def test_a_nan_gradient_names_the_input_region():
         g[k] = float("nan")
         got = describe(torch.tanh(X))
         got.grads = [g]
-        reason = aspects.rule_grad(call, exp, got, names)
+        reason = said(rules.rule_grad(call, exp, got, names))
         assert reason.startswith(f"{words} your gradient of `x` is nan, the reference's is "), \
             reason
     g = exp.grads[0].clone()
     g[0] = float("inf")
     got.grads = [g]
-    assert "your gradient of `x` is inf" in aspects.rule_grad(call, exp, got, names)
+    assert "your gradient of `x` is inf" in said(rules.rule_grad(call, exp, got, names))
 
 
 def test_unchanged_names_the_argument_changed():
     call = Call("pool2d", (torch.ones(3, 3, dtype=F64), (2, 2)))
     got = describe(torch.ones(2, 2, dtype=F64))
-    assert aspects.rule_unchanged(call, None, got, ["X", "pool_size"]) is None
+    assert said(rules.rule_unchanged(call, None, got, ["X", "pool_size"])) is None
     got.changed = [0]
-    assert aspects.rule_unchanged(call, None, got, ["X", "pool_size"]) == \
+    assert said(rules.rule_unchanged(call, None, got, ["X", "pool_size"])) == \
         "it changed `X` in place"
     later = Call("f", (3, torch.ones(2), torch.ones(2)))
     got.changed = [1]
-    assert aspects.rule_unchanged(later, None, got, ["n", "a", "b"]) == "it changed `b` in place"
+    assert said(rules.rule_unchanged(later, None, got, ["n", "a", "b"])) == "it changed `b` in place"
     got.changed = [1]
-    assert aspects.rule_unchanged(later, None, got, ["n", "a"]) == \
+    assert said(rules.rule_unchanged(later, None, got, ["n", "a"])) == \
         "it changed argument 2 in place"
 
 
@@ -514,7 +534,7 @@ SPEC = FUNCTIONS["max_pool_as_conv"]
     ("def max_pool_as_conv(X, k):\n    return X.AS_STRIDED(X.shape, X.stride())\n", "AS_STRIDED"),
 ])
 def test_source_check_finds_forbidden_names(source, found):
-    assert aspects.source_problem(SPEC, source) == (
+    assert said(aspects.source_problem(SPEC, source)) == (
         f"your code uses `{found}`, which this exercise rules out ({SPEC.how})")
 
 
@@ -604,7 +624,8 @@ def test_a_verdict_says_how_many_calls_and_where():
     v = verdict("sigmoid_grad", "values", REFERENCES["sigmoid_grad"])
     assert v.passed and v.points == v.max_points == 2
     assert v.message == f"sigmoid_grad returns the right numbers: {v.checked} calls checked on cpu"
-    assert v.as_dict()["devices"] == ["cpu"] and v.as_dict()["grade_id"] == "sigmoid_grad-values"
+    assert v.to_json()["devices"] == ["cpu"] and v.to_json()["grade_id"] == "sigmoid_grad-values"
+    assert v.kind == Kind.PASSED and v.reason is None and v.failed == 0
     one = judge(FUNCTIONS["sigmoid_grad"], "values",
                 [(c, e, run_call(REFERENCES["sigmoid_grad"], c))
                  for c, e in trials("layers")["sigmoid_grad"][:1]])
@@ -630,17 +651,17 @@ def test_a_long_sequence_is_named_by_its_type():
 
 
 def test_the_rule_for_other_plain_values():
-    assert aspects._plain_kind((1, 2, 3)).startswith("a tuple of 3 Python ints (a list")
-    assert aspects._plain_kind(2.5) == "a float" and aspects._plain_kind("s") == "a str"
-    assert aspects._plain_kind(()) == "a tuple"
-    assert aspects._accepted(2.5, describe("anything"))
-    assert not aspects._loose_equal(36, torch.tensor([36, 36]))
-    assert aspects._loose_equal((2, 3), [2.0, 3.0]) and not aspects._loose_equal((2, 3), (2,))
+    assert explain._form(rules._plain_kind((1, 2, 3))).startswith("a tuple of 3 Python ints (a list")
+    assert explain._form(rules._plain_kind(2.5)) == "a float" and explain._form(rules._plain_kind("s")) == "a str"
+    assert explain._form(rules._plain_kind(())) == "a tuple"
+    assert rules._accepted(2.5, describe("anything"))
+    assert not rules._loose_equal(36, torch.tensor([36, 36]))
+    assert rules._loose_equal((2, 3), [2.0, 3.0]) and not rules._loose_equal((2, 3), (2,))
 
 
 def test_arguments_are_named_or_numbered():
-    assert aspects._arg(["X", "K"], 1) == "`K`"
-    assert aspects._arg(["X", "K"], 2) == "argument 2"
+    assert explain._arg(rules._arg(["X", "K"], 1)) == "`K`"
+    assert explain._arg(rules._arg(["X", "K"], 2)) == "argument 2"
 
 
 def test_gradient_lines_show_the_first_argument_whose_gradient_is_wrong():
@@ -667,9 +688,10 @@ def test_gradient_lines_show_the_first_argument_whose_gradient_is_wrong():
 
 
 def test_regions_at_their_boundaries():
-    assert [aspects._region(v) for v in (-10.0, -9.99, 10.0, 9.99, 1e-6, -1e-6, 1.01e-6, 0.0)] \
-        == ["large negative inputs", None, "large positive inputs", None, "tiny inputs",
-            "tiny inputs", None, "zero"]
+    assert [rules._region(v) for v in (-10.0, -9.99, 10.0, 9.99, 1e-6, -1e-6, 1.01e-6, 0.0)] \
+        == ["large negative", None, "large positive", None, "tiny", "tiny", None, "zero"]
+    assert [explain.REGIONS[r] for r in ("large negative", "tiny")] == \
+        ["large negative inputs", "tiny inputs"]
 
 
 def test_a_nan_gradient_of_a_zero_dimensional_input():
@@ -680,7 +702,7 @@ def test_a_nan_gradient_of_a_zero_dimensional_input():
     assert str(exp.grads[0].item()) == "-0.0"
     got = describe(torch.tensor(-1.0, dtype=F64))
     got.grads = [torch.tensor(float("nan"), dtype=F64)]
-    assert aspects.rule_grad(call, exp, got, ["x"]).startswith(
+    assert said(rules.rule_grad(call, exp, got, ["x"])).startswith(
         "at large negative inputs (`x` = -400, float64) your gradient of `x` is nan, the "
         "reference's is 0: some step of your formula overflows or divides by zero there")
 
@@ -695,13 +717,18 @@ def test_arguments_without_a_reference_gradient_are_skipped():
     exp.grads = [None, torch.full((2, 2), 4.0, dtype=F64)]
     got = describe(torch.ones(2, 2, dtype=F64))
     got.grads = [torch.zeros(3, 3, dtype=F64), torch.zeros(2, 2, dtype=F64)]
-    assert aspects.rule_grad(call, exp, got, ["X", "K"]).startswith("the gradient of `K` is wrong")
-    lines = aspects._gradient_lines(FUNCTIONS["corr2d"], call, exp, got)
-    assert lines[2] == "expected gradient of K:" and lines[-2] == "got:"
+    assert said(rules.rule_grad(call, exp, got, ["X", "K"])).startswith("the gradient of `K` is wrong")
+    lines = gradient_lines(aspects._gradient(FUNCTIONS["corr2d"], call, exp, got))
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "the gradient of the result that was passed back (grad_output):",
+        "expected gradient of K:", "got:"]
     got.grads = [torch.zeros(3, 3, dtype=F64), exp.grads[1].clone()]
-    assert aspects.rule_grad(call, exp, got, ["X", "K"]) is None
-    assert len(aspects._gradient_lines(FUNCTIONS["corr2d"], call, exp, got)) == 2
-    assert aspects._name(["X"], 0) == "X" and aspects._name(["X"], 1) == "argument 1"
+    assert said(rules.rule_grad(call, exp, got, ["X", "K"])) is None
+    assert [line for line in gradient_lines(aspects._gradient(FUNCTIONS["corr2d"], call, exp, got))
+            if not line.startswith(" ")] == [
+        "the gradient of the result that was passed back (grad_output):"]
+    past = Gradient(Value(text="None"), None, 1, Value(text="1"), Value(text="2"))
+    assert gradient_lines(past)[2] == "expected gradient of argument 1:"
 
 
 def test_sequences_of_several_kinds_and_none():
@@ -716,12 +743,12 @@ def test_structure_names_every_forbidden_op():
     spec = FUNCTIONS["max_pool_as_conv"]
     got = describe(torch.ones(1, 1, 2, 2))
     got.ops = ["add", "unfold", "max_pool2d", "convolution"]
-    assert aspects.rule_structure(spec, got) == \
+    assert said(rules.rule_structure(spec, got)) == \
         f"it uses max_pool2d, unfold, which this exercise rules out ({spec.how})"
     got.ops = ["convolution", "amax"]
-    assert aspects.rule_structure(spec, got) is None
+    assert said(rules.rule_structure(spec, got)) is None
     got.ops = None
-    assert aspects.rule_structure(spec, got) is None
+    assert said(rules.rule_structure(spec, got)) is None
 
 
 SLICED_AVG = textwrap.dedent('''
@@ -755,9 +782,9 @@ def test_complex_results_compare_by_their_magnitude():
 
 
 def test_plain_values_of_other_types_compare_by_equality():
-    assert aspects._plain_equal(2.5, 2.5) and not aspects._plain_equal(2.5, 2.6)
-    assert aspects._plain_equal((2, 3), [2, 3]) and not aspects._plain_equal((2, 3), (2, 3.0))
-    assert not aspects._plain_equal(3, True) and not aspects._plain_equal((2,), (2, 3))
+    assert rules._plain_equal(2.5, 2.5) and not rules._plain_equal(2.5, 2.6)
+    assert rules._plain_equal((2, 3), [2, 3]) and not rules._plain_equal((2, 3), (2, 3.0))
+    assert not rules._plain_equal(3, True) and not rules._plain_equal((2,), (2, 3))
 
 
 @pytest.mark.parametrize("aspect, should", [
@@ -770,7 +797,7 @@ def test_plain_values_of_other_types_compare_by_equality():
     ("stability", "stay finite and right for large inputs")])
 def test_a_failure_message_starts_with_what_the_function_should_do(aspect, should):
     """feedback.py and report.py read this first line"""
-    assert aspects._should(aspect) == should
+    assert explain.SHOULD[aspect] == should
 
 
 def test_huge_inputs_come_last_in_a_counterexample():
@@ -801,7 +828,7 @@ def test_a_call_that_must_raise_is_never_right():
 
 def test_no_first_difference_between_equal_results():
     x = torch.tensor([1.0, 2.0], dtype=F64)
-    assert aspects.first_difference(x, x.clone()) == ""
+    assert rules.first_difference(x, x.clone()) is None
 
 
 def test_a_values_failure_shows_expected_and_got_and_counts_the_failures():
@@ -819,6 +846,12 @@ def test_a_values_failure_shows_expected_and_got_and_counts_the_failures():
     assert lines[k + 1:k + 4] == ["    float64 tensor of shape (2,): [0.25, 0.25]", "got:",
                                   "    float64 tensor of shape (2,): [1.25, 1.25]"]
     assert lines[-1] == "(2 of 3 calls failed this way; this is the smallest.)"
-    assert v.as_dict() == {"grade_id": "sigmoid_grad-values", "passed": False, "points": 0,
-                           "max_points": 2, "message": v.message, "checked": 3,
-                           "devices": ["cpu"]}
+    assert (v.grade_id, v.passed, v.points, v.max_points, v.kind, v.function, v.aspect) == \
+        ("sigmoid_grad-values", False, 0, 2, Kind.WRONG, "sigmoid_grad", "values")
+    assert (v.checked, v.failed, v.devices) == (3, 2, ("cpu",))
+    assert v.reason == Finding("difference", {"index": [0], "expected": "0.25", "got": "1.25",
+                                              "count": 2, "total": 2})
+    assert v.call == CallSummary("sigmoid_grad", (Arg("y", Value("float64", (2,), "[0.5, 0.5]")),))
+    assert (v.expected, v.got) == (Value("float64", (2,), "[0.25, 0.25]"),
+                                   Value("float64", (2,), "[1.25, 1.25]"))
+    assert Verdict.from_json(json.loads(json.dumps(v.to_json()))) == v

@@ -17,8 +17,9 @@ import sys
 import pytest
 
 from grader.autograde import autograde
+from grader.checks.explain import REBUILT
 from grader.course import REPO, default_db_url, results_path
-from grader.record import REBUILT, read_marker
+from grader.ledger import read_marker
 from grader.sample import build
 
 from ..scale._helpers import gradebook_grades, sql_check
@@ -65,7 +66,7 @@ def test_a_notebook_without_cells_does_not_stop_the_class(sample, tmp_path):
     assert "graded 0, up to date 2" in again.stdout
     nb = json.loads((course / "autograded" / "empty" / "pooling" / "pooling.ipynb").read_text())
     assert REBUILT in "".join(nb["cells"][0]["source"])
-    assert nb["metadata"]["grader"]["problems"][-1].startswith(REBUILT)
+    assert nb["metadata"]["grader"]["problems"][-1]["code"] == "rebuilt"
 
 
 @pytest.fixture(scope="module")
@@ -73,24 +74,25 @@ def failing(sample, tmp_path_factory):
     """One run in this process where grading raises for `broken` and
     recording raises for `unrecordable` (even rebuilt); then a run without
     the faults"""
-    from grader import autograde as module
+    from grader import worker
     from grader.record import Recorder
     course = _course(sample, tmp_path_factory.mktemp("failing"), ada="ada", broken="alan",
                      unrecordable="claude")
-    real_grade, real_record = module.grade_file, Recorder._record
+    real_grade, real_record = worker.grade, Recorder._record
+    broken = (course / "submitted" / "broken" / "pooling" / "pooling.ipynb").read_bytes()
 
-    def grade_file(path, *args, **kwargs):
-        if "/broken/" in str(path):
+    def grade(data, *args, **kwargs):
+        if data == broken:
             raise RuntimeError("the worker ran out of disk")
-        return real_grade(path, *args, **kwargs)
+        return real_grade(data, *args, **kwargs)
 
-    def record(self, student, *args, **kwargs):
-        if student == "unrecordable":
+    def record(self, sub, *args, **kwargs):
+        if sub.student == "unrecordable":
             raise KeyError("made up by the test")
-        return real_record(self, student, *args, **kwargs)
+        return real_record(self, sub, *args, **kwargs)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(module, "grade_file", grade_file)
+    mp.setattr(worker, "grade", grade)
     mp.setattr(Recorder, "_record", record)
     try:
         first = autograde("pooling", course, workers=1, quiet=True)
@@ -114,7 +116,7 @@ def test_a_worker_failure_is_recorded_as_zero_with_its_reason(failing):
                                                  failing["grades"]["broken"].values()) == 0
     assert first.failed["broken"] == "grading failed: RuntimeError: the worker ran out of disk"
     kept = failing["kept"]   # for the report, under no key: not taken for a graded result
-    assert kept["key"] is None and kept["result"]["ungraded"]
+    assert kept["key"] is None and kept["result"]["state"] == "ungraded"
     assert read_marker(course, "pooling", "ada") is not None
     assert "broken" in failing["second"].graded
     assert read_marker(course, "pooling", "broken") is not None

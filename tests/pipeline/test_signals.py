@@ -11,6 +11,7 @@ only what is missing. A Dask client that is killed stops its tasks on the
 cluster within seconds too.
 """
 import glob
+import logging
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ import pytest
 
 from grader.autograde import autograde
 from grader.course import EXERCISES, REPO, default_db_url
-from grader.record import read_marker
+from grader.ledger import read_marker
 from grader.sandbox.procs import descendants, proc_table
 
 from ..scale._helpers import STUDENTS, sql_check
@@ -149,3 +150,59 @@ def test_a_lost_dask_client_stops_its_tasks(tmp_path):
             time.sleep(0.2)
         assert busy() == 0
         assert time.monotonic() - killed < 10, "the cluster kept grading for the lost client"
+
+
+def test_a_signal_while_a_submission_is_recorded_stops_after_its_transaction(course, caplog,
+                                                                             capfd):
+    """SIGINT while SQLAlchemy fetches rows in the middle of recording the
+    second submission (reproduction: CI on main, where the stop was raised
+    inside fetchall, and SQLAlchemy then logged "Error closing cursor ...
+    Cannot operate on a closed database" with a traceback): the run stops
+    right after that submission's transaction, with no traceback anywhere,
+    both submissions recorded and marked, and nothing else"""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    inserted, sent = [], []
+
+    class Interrupted:
+        """The DBAPI cursor, whose first fetch gets SIGINT to this process"""
+
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def __getattr__(self, name):
+            attr = getattr(self.cursor, name)
+            if name.startswith("fetch") and not sent:
+                sent.append(name)
+                os.kill(os.getpid(), signal.SIGINT)
+            return attr
+
+        def __iter__(self):
+            return iter(self.cursor)
+
+    def mid_transaction(conn, cursor, statement, parameters, context, executemany):
+        # the SELECTs after the second submission's row is inserted, before
+        # its transaction commits
+        if statement.lstrip().upper().startswith("INSERT INTO SUBMITTED_ASSIGNMENT"):
+            inserted.append(statement)
+        elif len(inserted) == 2 and not sent and statement.lstrip().upper().startswith("SELECT"):
+            context.cursor = Interrupted(context.cursor)
+
+    event.listen(Engine, "after_cursor_execute", mid_transaction)
+    try:
+        summary = autograde("pooling", course, workers=1, quiet=True)
+    finally:
+        event.remove(Engine, "after_cursor_execute", mid_transaction)
+    assert sent, "the signal was never sent: no second submission was recorded"
+    assert summary.stopped == "SIGINT"
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
+    assert "Traceback" not in capfd.readouterr().err
+    marked = {s for s in STUDENTS if read_marker(course, "pooling", s)}
+    assert len(marked) == 2 and summary.left == len(STUDENTS) - 2
+    assert sorted(summary.graded) == sorted(marked)
+    assert set(sql_check(default_db_url(course))) == marked   # complete rows, those two only
+    again = autograde("pooling", course, workers=1, quiet=True)
+    assert sorted(again.skipped) == sorted(marked) and not again.stopped
+    assert sorted(sql_check(default_db_url(course))) == sorted(STUDENTS)

@@ -2,8 +2,12 @@
 import base64
 import re
 
+from grader import ledger
+from grader.checks import explain
 from grader.checks.specs import functions_of
-from grader.report import incidents, reason_key, reason_of
+from grader.checks.verdict import Arg, CallSummary, Finding, Kind, Value, Verdict
+from grader.report import analysis, reason_line, report
+from grader.result import CellStatus, GradeResult, Output
 
 FUNCTIONS = [s.name for s in functions_of("pooling")]
 
@@ -60,40 +64,87 @@ def test_written_answers_waiting_for_a_grader(report_page):
     assert "Still to grade in formgrader: ada." in page
 
 
+def _failed(function, aspect, reason, call=None, kind=Kind.WRONG):
+    return Verdict(f"{function}-{aspect}", False, 0, 1, kind, reason, call=call, failed=1,
+                   checked=2)
+
+
+X33 = CallSummary("pool2d", (Arg("X", Value("float64", (3, 3))), Arg("pool_size", Value(text="(2, 2)"))))
+
+
 def test_reasons_are_grouped_by_what_went_wrong():
-    message = ("pool2d should keep the input's dtype, but for the call\n"
-               "    pool2d(X, (2, 2))\n      X = float64 tensor of shape (3, 3) on cpu\n"
-               "the result is float32, expected float64 (the input's dtype).\n"
-               "(22 of 44 calls failed this way; this is the smallest.)")
-    assert reason_of(message) == "the result is float32, expected float64 (the input's dtype)"
-    a = "the result has shape (2, 1, 4), expected (2, 1, 3)"
-    b = "the result has shape (5, 2), expected (5, 3)"
-    assert reason_key(a) == reason_key(b)
-    assert reason_key("`min_pool2d` is not defined") == reason_key("`pool2d` is not defined")
-    assert reason_key(a) != reason_key("the result is float32, expected float64")
-    multi = ("pool2d should raise the error the contract asks for, but for the call\n"
-             "    pool2d(X, (2, 2), 'min')\n"
-             "it should raise ValueError, but it returned a value: float32 tensor of shape (2, 2)\n"
-             "    [0.0, 0.0]\n    [0.0, 0.0].\n(6 of 6 calls failed this way)")
-    assert reason_of(multi) == ("it should raise ValueError, but it returned a value: "
-                                "float32 tensor of shape (2, 2) …")
+    dtype = _failed("pool2d", "dtype", Finding("dtype", {"got": "float32", "expected": "float64"}),
+                    X33)
+    assert reason_line(dtype) == "the result is float32, expected float64 (the input's dtype)"
+    a = Finding("shape", {"got": [2, 1, 4], "expected": [2, 1, 3]})
+    b = Finding("shape", {"got": [5, 2], "expected": [5, 3]})
+    assert analysis.reason_key(a) == analysis.reason_key(b)
+    assert analysis.reason_key(Finding("missing", {"function": "min_pool2d", "signature": "s"})) \
+        == analysis.reason_key(Finding("missing", {"function": "pool2d", "signature": "t"}))
+    assert analysis.reason_key(a) != analysis.reason_key(dtype.reason)
+    returned = Finding("returned", {"value": Value("float32", (2, 2), "[0.0, 0.0]\n[0.0, 0.0]")})
+    multi = _failed("pool2d", "errors", Finding("should raise", {"expected": "ValueError",
+                                                                 "outcome": returned}), X33)
+    assert reason_line(multi) == ("it should raise ValueError, but it returned a value: "
+                                  "float32 tensor of shape (2, 2) …")
+    unread = Verdict("pool2d-values", False, 0, 3, Kind.NOT_RUN,
+                     Finding("unreadable", {"detail": "the notebook has no list of cells"}))
+    assert reason_line(unread) == "Your notebook could not be read: the notebook has no list " \
+        "of cells"
 
 
 def test_incidents_from_cached_results():
     """Cell timeouts, function hangs, crashes, limits and output floods are
-    all found in the cached results"""
-    verdict = lambda msg: {"passed": False, "message": msg}
-    results = {"s": [{"notebook": "pooling", "problems": [],
-                      "cells": {"3": {"status": "timeout", "error": "no end after 10.0 s"},
-                                "4": {"status": "error", "error": "NameError: x"}},
-                      "verdicts": {"f-values": verdict("f should ..., but for the call\n"
-                                                       "    f(X)\nthe process died: the process "
-                                                       "died (killed)."),
-                                   "g-values": verdict("g should ..., but for the call\n"
-                                                       "    g(X)\nit raised MemoryError: ."),
-                                   "h-values": verdict("no answer: the call did not finish")},
-                      "output": {"text": "x" * 10, "total_bytes": 10 ** 7}}]}
-    kinds = {(k, where) for _, k, where, _ in incidents(results)}
+    all found in the kept results"""
+    call = CallSummary("f", (Arg("X", Value("float64", (1,))),))
+    result = GradeResult(
+        {"f-values": _failed("f", "values", Finding("died", {"note": "the process died "
+                                                                    "(killed)"}), call, Kind.DIED),
+         "g-values": _failed("g", "values", Finding("raised", {"type": "MemoryError",
+                                                               "message": "", "where": ""}), call),
+         "h-values": _failed("h", "values", Finding("no answer", {"note": ""}), None,
+                             Kind.TIMED_OUT)},
+        cells={"3": CellStatus("timeout", "no end after 10.0 s"),
+               "4": CellStatus("error", "NameError: x")},
+        output=Output("x" * 10, 10 ** 7))
+    kinds = {(k, where) for _, k, where, _ in analysis.incidents({"s": [("pooling", result)]})}
     assert ("timeout", "cell 3") in kinds and ("error", "cell 4") in kinds
     assert ("crash", "function f") in kinds and ("limit", "function g") in kinds
     assert ("timeout", "function h") in kinds and ("limit", "pooling") in kinds
+
+
+def _reworded(monkeypatch):
+    """Every sentence explain.py makes, said another way"""
+    for table in (explain.REASONS, explain.PROBLEMS):
+        for code, say in list(table.items()):
+            monkeypatch.setitem(table, code, lambda p, say=say, code=code:
+                                f"[{code}] " + say(p).upper().replace("THE", "A GIVEN"))
+    for aspect, should in list(explain.SHOULD.items()):
+        monkeypatch.setitem(explain.SHOULD, aspect, "be reworded: " + should)
+
+
+def _analysis(course):
+    results, _ = ledger.cached_results(course, "pooling")
+    groups = [(g["key"], g["count"], sorted(g["students"]), dict(g["checks"]))
+              for g in analysis.failure_reasons(results)]
+    found = [(s, k, w) for s, k, w, _ in analysis.incidents(results)]
+    return groups, found, [reason_line(v) for g in analysis.failure_reasons(results)
+                           for _, v in g["verdicts"]]
+
+
+def test_rewording_every_message_leaves_the_analysis_unchanged(course, monkeypatch, tmp_path):
+    """The report groups failures and finds incidents from the verdicts'
+    fields: with every sentence reworded, the same groups, counts, students,
+    checks and incidents; only the words on the page change"""
+    groups, found, lines = _analysis(course)
+    assert groups and found
+    page = report(course, to=tmp_path / "before.html").read_text()
+    _reworded(monkeypatch)
+    groups2, found2, lines2 = _analysis(course)
+    assert (groups2, found2) == (groups, found)
+    assert set(lines2).isdisjoint(lines)   # every reason is said another way
+    reworded = report(course, to=tmp_path / "after.html").read_text()
+    counts = lambda text: re.findall(r'<td class="rp-num"[^>]*>(\d+)</td><td class="rp-num">'
+                                     r'(\d+)</td>', text)
+    assert sorted(counts(reworded)) == sorted(counts(page))
+    assert "[dtype] A GIVEN RESULT IS FLOAT32" in reworded

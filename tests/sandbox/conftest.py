@@ -45,10 +45,10 @@ def harms_nobody(sandbox):
     """Call after an attack: an honest submission graded next gets full marks"""
     def check():
         result = grade(sandbox, notebook())
-        failed = {k: v["message"][:300] for k, v in result["verdicts"].items()
-                  if not v["passed"]}
+        failed = {k: v.message[:300] for k, v in result.verdicts.items()
+                  if not v.passed}
         assert not failed, f"an honest student graded after the attack lost points: {failed}"
-        assert not result["problems"], result["problems"]
+        assert not result.problems, result.problems
         return result
     return check
 

@@ -121,16 +121,16 @@ def grade(sandbox, nb):
 
 
 def points(result, function=None):
-    return sum(v["points"] for k, v in result["verdicts"].items()
+    return sum(v.points for k, v in result.verdicts.items()
                if function is None or k.rsplit("-", 1)[0] == function)
 
 
 def passed(result):
-    return {k for k, v in result["verdicts"].items() if v["passed"]}
+    return {k for k, v in result.verdicts.items() if v.passed}
 
 
 def full_marks(result):
-    return {k for k, v in result["verdicts"].items() if not v["passed"]} == set()
+    return {k for k, v in result.verdicts.items() if not v.passed} == set()
 
 
 def gains_nothing(result, reference, function=None):
@@ -145,8 +145,8 @@ def gains_nothing(result, reference, function=None):
 
 def others_full(result, *functions):
     """Every function but these kept all its points"""
-    lost = {k for k, v in result["verdicts"].items()
-            if not v["passed"] and k.rsplit("-", 1)[0] not in functions}
+    lost = {k for k, v in result.verdicts.items()
+            if not v.passed and k.rsplit("-", 1)[0] not in functions}
     assert not lost, f"functions the attack did not touch lost {sorted(lost)}"
 
 
@@ -171,6 +171,6 @@ def host_processes(min_uid=UID_BASE):
 
 def markers(result, prefix):
     """Lines the attack printed that start with prefix"""
-    return re.findall(rf"^{prefix}\S*.*$", result["output"]["text"], re.M)
+    return re.findall(rf"^{prefix}\S*.*$", result.output.text, re.M)
 
 

@@ -18,6 +18,8 @@ import uuid
 
 import pytest
 
+from grader.checks.explain import problem
+
 from grader.sandbox.launcher import Sandbox
 
 from .corpus import LIMITS, full_marks, grade, markers, needs_isolation, notebook
@@ -90,7 +92,7 @@ def test_no_process_holds_the_previous_students_code_or_output(sandbox, harms_no
     wanted = {hashlib.sha256(code_token.encode()).hexdigest(): "code",
               hashlib.sha256(out_token.encode()).hexdigest(): "output"}
     second = grade(sandbox, notebook(after=[SCAN_MEMORY.format(wanted=wanted)]))
-    assert markers(second, "SCANNED"), second["output"]["text"][-2000:]
+    assert markers(second, "SCANNED"), second.output.text[-2000:]
     assert not markers(second, "LEAKED"), markers(second, "LEAKED")
     assert full_marks(second)
     harms_nobody()
@@ -160,8 +162,8 @@ def test_a_deep_locked_tree_breaks_no_later_student(sandbox, harms_nobody, top, 
     assert markers(first, "DEEP")
     second = grade(sandbox, notebook(after=[LOOK_FOR_FILES]))
     assert not markers(second, "FOUND"), markers(second, "FOUND")
-    assert full_marks(second), {k: v["message"][:200] for k, v in second["verdicts"].items()
-                                if not v["passed"]}
+    assert full_marks(second), {k: v.message[:200] for k, v in second.verdicts.items()
+                                if not v.passed}
     harms_nobody()
     harms_nobody()
 
@@ -185,7 +187,7 @@ def test_a_clean_up_that_fails_restarts_the_sandbox():
         starts = sb.starts
         first = grade(sb, notebook(after=[MANY_FILES]))
         assert markers(first, "MANY")
-        assert any("could not be cleaned" in p for p in first["problems"]), first["problems"]
+        assert any("could not be cleaned" in problem(p) for p in first.problems), first.problems
         second = grade(sb, notebook(after=[LOOK_FOR_FILES]))
         assert sb.starts == starts + 1
         assert not markers(second, "FOUND")

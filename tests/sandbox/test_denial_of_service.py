@@ -17,7 +17,9 @@ import nbformat
 import pytest
 
 from grader.checks import wire
-from grader.grade import grade_notebook, read_notebook
+from grader.checks.explain import problem
+from grader.grade import grade_notebook
+from grader.notebooks import read_notebook
 
 from .corpus import (ASSIGNMENT, LIMITS, full_marks, grade, host_processes, markers,
                      needs_isolation, notebook, others_full, points)
@@ -27,7 +29,7 @@ LOOP = "while True:\n    pass"
 
 def _cell_status(result, source_fragment, nb):
     index = next(i for i, c in enumerate(nb.cells) if source_fragment in c.source)
-    return result["cells"][str(index)]["status"]
+    return result.cells[str(index)].status
 
 
 @needs_isolation
@@ -51,7 +53,7 @@ def test_infinite_loop_in_a_function(sandbox, harms_nobody):
         "    " + line for line in LOOP.splitlines())
     result = grade(sandbox, notebook({"pool2d": hang}))
     assert points(result, "pool2d") == 0
-    assert "did not finish" in result["verdicts"]["pool2d-values"]["message"]
+    assert "did not finish" in result.verdicts["pool2d-values"].message
     others_full(result, "pool2d")
     harms_nobody()
 
@@ -193,8 +195,8 @@ def test_output_flood(sandbox, harms_nobody):
     usual, 64 KB of it kept"""
     result = grade(sandbox, notebook({"pool_cost": FLOOD_IN_FUNCTION}, before=[FLOOD]))
     assert full_marks(result)
-    assert len(result["output"]["text"]) <= 64 * 1024
-    assert result["output"]["total_bytes"] >= 58 << 20
+    assert len(result.output.text) <= 64 * 1024
+    assert result.output.total_bytes >= 58 << 20
     harms_nobody()
 
 
@@ -211,8 +213,8 @@ def test_result_flood(sandbox, harms_nobody):
     assert points(result, "pool2d") == 0
     # stopped at its budget: no more than that (and the other functions'
     # results) reached the grader
-    assert result["received_bytes"] < (LIMITS.result_mb << 20) + (8 << 20), \
-        result["received_bytes"]
+    assert result.received_bytes < (LIMITS.result_mb << 20) + (8 << 20), \
+        result.received_bytes
     others_full(result, "pool2d")
     harms_nobody()
 
@@ -240,7 +242,7 @@ def test_kernel_death_in_functions(sandbox, harms_nobody):
                          "    import ctypes\n    return ctypes.string_at(0)\n"}
     result = grade(sandbox, notebook(code))
     assert points(result, "pool2d") == 0 and points(result, "pool_cost") == 0
-    assert "segmentation fault" in result["verdicts"]["pool_cost-values"]["message"]
+    assert "segmentation fault" in result.verdicts["pool_cost-values"].message
     others_full(result, "pool2d", "pool_cost")
     harms_nobody()
 
@@ -272,7 +274,7 @@ def test_closing_or_scribbling_on_protocol_fds(sandbox, harms_nobody):
     assert points(result, "pool2d") == 0
     others_full(result, "pool2d")
     for fragment in ("\\xff", "closerange(0, 1024)\n", "dev/null"):
-        status = next(v["status"] for k, v in result["cells"].items()
+        status = next(v.status for k, v in result.cells.items()
                       if k != "None" and fragment in nb.cells[int(k)].source)
         assert status in ("garbled", "crash", "timeout")
     harms_nobody()
@@ -320,7 +322,7 @@ def test_watchdog_cannot_be_signalled_or_traced(sandbox, harms_nobody):
     for marker in ("SIGNALLED", "OPENED", "TRACED", "ROOT"):
         assert not markers(result, marker), markers(result, marker)
     assert len(markers(result, "BLOCKED signal")) == 6
-    assert full_marks(result) and not result["problems"]
+    assert full_marks(result) and not result.problems
     assert sandbox.starts == starts and sandbox.info["pid"] == zygote  # never restarted
     harms_nobody()
 
@@ -393,7 +395,7 @@ def test_huge_code_is_refused(sandbox, harms_nobody):
     nb = notebook(after=["x = 1\n" * 500_000])
     result = grade_notebook(nb, ASSIGNMENT, spy, devices=("cpu",))
     assert spy.sent == []
-    assert points(result) == 0 and "allowed" in result["problems"][0]
+    assert points(result) == 0 and "allowed" in problem(result.problems[0])
     harms_nobody()
 
 

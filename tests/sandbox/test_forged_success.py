@@ -35,7 +35,7 @@ def test_patched_comparisons_and_builtins_gain_nothing(sandbox, baseline, harms_
         + "\n    p_h, p_w = pool_size")
     result = grade(sandbox, notebook({"pool2d": wrong_patching}, after=[PATCH_COMPARISONS]))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
     assert points(result, "pool2d") == points(reference, "pool2d")
     gains_nothing(result, reference, "pool2d")
     harms_nobody()
@@ -47,7 +47,7 @@ def in_place_change_is_found(sandbox, baseline, attack):
     nothing over the plain in-place pool2d. (result, reference)"""
     result = grade(sandbox, notebook({"pool2d": attack}))
     reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
+    assert not result.verdicts["pool2d-unchanged"].passed
     gains_nothing(result, reference, "pool2d")
     return result, reference
 
@@ -60,7 +60,7 @@ def test_patched_equal_cannot_hide_an_in_place_change(sandbox, baseline, harms_n
         "    return Y", "    torch.equal = lambda *a, **k: True\n"
                        "    torch.Tensor.equal = lambda *a, **k: True\n    return Y")
     result, reference = in_place_change_is_found(sandbox, baseline, patching)
-    assert not reference["verdicts"]["pool2d-unchanged"]["passed"]
+    assert not reference.verdicts["pool2d-unchanged"].passed
     others_full(result, "pool2d")
     harms_nobody()
 
@@ -177,8 +177,8 @@ def test_a_global_that_shadows_a_builtin_cannot_forge_the_trace(sandbox, baselin
     result = grade(sandbox, notebook({"max_pool_as_conv": HIDDEN_MAX_POOL},
                                      after=[SORTED_SHADOW]))
     reference = baseline({"max_pool_as_conv": HIDDEN_MAX_POOL})
-    assert not reference["verdicts"]["max_pool_as_conv-structure"]["passed"]
-    assert not result["verdicts"]["max_pool_as_conv-structure"]["passed"]
+    assert not reference.verdicts["max_pool_as_conv-structure"].passed
+    assert not result.verdicts["max_pool_as_conv-structure"].passed
     gains_nothing(result, reference, "max_pool_as_conv")
     harms_nobody()
 
@@ -271,7 +271,7 @@ def test_display_hooks_change_nothing(sandbox, baseline, harms_nobody):
     result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, before=[DISPLAY_HOOKS],
                                      after=["pool2d"]))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert "right numbers" in result["output"]["text"]
+    assert "right numbers" in result.output.text
     assert points(result, "pool2d") == points(reference, "pool2d")
     gains_nothing(result, reference, "pool2d")
     harms_nobody()
@@ -300,8 +300,8 @@ def test_lying_tensor_subclass_result_gets_no_points(sandbox, baseline, harms_no
     comparison holds: is it judged as the numbers it holds (or not at all)?"""
     result = grade(sandbox, notebook({"pool2d": LYING_RESULT}))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result["verdicts"]["pool2d-values"]["passed"]
-    assert "Liar" in result["verdicts"]["pool2d-values"]["message"]
+    assert not result.verdicts["pool2d-values"].passed
+    assert "Liar" in result.verdicts["pool2d-values"].message
     gains_nothing(result, reference, "pool2d")
     others_full(result, "pool2d")
     harms_nobody()
@@ -343,7 +343,7 @@ def test_frames_and_gc_hold_no_expected_outputs(sandbox, baseline, harms_nobody)
     result = grade(sandbox, notebook({"pool2d": SNOOP}))
     reference = baseline({"pool2d": WRONG_POOL2D})
     assert not markers(result, "SNOOPED frame")
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
     gains_nothing(result, reference, "pool2d")
     harms_nobody()
 
@@ -361,8 +361,8 @@ def test_zeroed_inputs_do_not_fool_the_reference(sandbox, baseline, harms_nobody
     computed afterwards on the same tensor: is it judged on the originals?"""
     result = grade(sandbox, notebook({"pool2d": ZEROING}))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result["verdicts"]["pool2d-values"]["passed"]
-    assert not result["verdicts"]["pool2d-unchanged"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
+    assert not result.verdicts["pool2d-unchanged"].passed
     gains_nothing(result, reference, "pool2d")
     others_full(result, "pool2d")
     harms_nobody()
@@ -423,7 +423,7 @@ def test_forged_frames_on_every_fd_gain_nothing(sandbox, baseline, harms_nobody)
     result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, after=[FORGER]))
     reference = baseline({"pool2d": WRONG_POOL2D})
     assert markers(result, "FORGED")  # the attack found the calls and forged
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
     gains_nothing(result, reference, "pool2d")
     harms_nobody()
 
@@ -460,7 +460,7 @@ def test_forged_frames_from_a_function_gain_nothing(sandbox, baseline, harms_nob
     for every job and call and a forged `job_exit` to every descriptor"""
     result = grade(sandbox, notebook({"pool2d": FORGER_IN_FUNCTION}))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
     gains_nothing(result, reference, "pool2d")
     others_full(result, "pool2d")
     harms_nobody()

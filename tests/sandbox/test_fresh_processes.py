@@ -46,8 +46,8 @@ def test_a_student_who_poisons_forks_keeps_full_marks(fresh):
     the top level does on a GPU machine): every function is still graded"""
     result = grade(fresh, notebook(before=[POISON_FORKS]))
     assert markers(result, "POISONED")
-    assert full_marks(result), {k: v["message"][:200] for k, v in result["verdicts"].items()
-                                if not v["passed"]}
+    assert full_marks(result), {k: v.message[:200] for k, v in result.verdicts.items()
+                                if not v.passed}
 
 
 def test_the_same_student_loses_everything_where_functions_are_forked(sandbox):
@@ -78,7 +78,7 @@ def test_a_hang_or_crash_still_costs_only_its_function(fresh):
                          "    import os\n    os._exit(1)\n"}
     result = grade(fresh, notebook(code))
     assert points(result, "pool2d") == 0 and points(result, "pool_cost") == 0
-    lost = {k for k, v in result["verdicts"].items() if not v["passed"]}
+    lost = {k for k, v in result.verdicts.items() if not v.passed}
     assert {k.rsplit("-", 1)[0] for k in lost} == {"pool2d", "pool_cost"}
 
 

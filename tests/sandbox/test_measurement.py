@@ -116,11 +116,11 @@ def test_the_structure_trace_cannot_be_forged(sandbox, baseline, harms_nobody, a
     the library's pooling hidden from the trace), dressed up so that a
     convolution seems to make the result: does it earn `structure`?"""
     result = grade(sandbox, notebook({"max_pool_as_conv": attack}))
-    assert result["verdicts"]["max_pool_as_conv-values"]["passed"], \
-        result["verdicts"]["max_pool_as_conv-values"]["message"]
-    assert not result["verdicts"]["max_pool_as_conv-structure"]["passed"]
+    assert result.verdicts["max_pool_as_conv-values"].passed, \
+        result.verdicts["max_pool_as_conv-values"].message
+    assert not result.verdicts["max_pool_as_conv-structure"].passed
     reference = baseline({"max_pool_as_conv": PLAIN_SHIFT})
-    assert not reference["verdicts"]["max_pool_as_conv-structure"]["passed"]
+    assert not reference.verdicts["max_pool_as_conv-structure"].passed
     gains_nothing(result, reference, "max_pool_as_conv")
     others_full(result, "max_pool_as_conv")
     harms_nobody()
@@ -138,8 +138,8 @@ def test_a_right_answer_keeps_its_structure_point(sandbox):
         "    return out.view(N, C, *G.shape[-2:])")
     assert via_views != SOLUTION_CODE["max_pool_as_conv"]
     result = grade(sandbox, notebook({"max_pool_as_conv": via_views}))
-    assert result["verdicts"]["max_pool_as_conv-structure"]["passed"], \
-        result["verdicts"]["max_pool_as_conv-structure"]["message"]
+    assert result.verdicts["max_pool_as_conv-structure"].passed, \
+        result.verdicts["max_pool_as_conv-structure"].message
 
 
 # --- outcome frames written by the function ------------------------------------------
@@ -205,8 +205,8 @@ def test_outcomes_written_by_the_function_are_void(sandbox, baseline, harms_nobo
     writes right outcomes for every one of its calls to the event pipe
     (then returns zeros, or ends its process): are they credited?"""
     result = grade(sandbox, notebook({"pool2d": attack}))
-    assert markers(result, "FORGED"), result["output"]["text"][-3000:]
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert markers(result, "FORGED"), result.output.text[-3000:]
+    assert not result.verdicts["pool2d-values"].passed
     assert points(result, "pool2d") == 0
     reference = baseline({"pool2d": WRONG_POOL2D})
     gains_nothing(result, reference, "pool2d")
@@ -245,7 +245,7 @@ def test_a_stolen_secret_voids_the_function(sandbox, baseline, harms_nobody):
     outcome: every outcome of the function is void"""
     result = grade(sandbox, notebook({"pool2d": STEAL_SECRET}))
     assert markers(result, "STOLE")
-    assert not result["verdicts"]["pool2d-values"]["passed"]
+    assert not result.verdicts["pool2d-values"].passed
     assert points(result, "pool2d") == 0
     gains_nothing(result, baseline({"pool2d": WRONG_POOL2D}), "pool2d")
     others_full(result, "pool2d")
@@ -292,12 +292,12 @@ def test_headers_count_against_the_result_budget(sandbox, harms_nobody, attack):
     and the feedback stays short"""
     result = grade(sandbox, notebook({"pool2d": attack}))
     assert points(result, "pool2d") == 0
-    assert "pool2d" not in " ".join(v["message"] for v in result["verdicts"].values()
-                                    if "not defined" in v["message"])
+    assert "pool2d" not in " ".join(v.message for v in result.verdicts.values()
+                                    if "not defined" in v.message)
     functions = 7  # of the pooling assignment
-    assert result["received_bytes"] <= functions * (LIMITS.result_mb << 20)
-    assert result["received_bytes"] < (8 << 20), result["received_bytes"]
-    messages = [v["message"] for k, v in result["verdicts"].items() if k.startswith("pool2d-")]
+    assert result.received_bytes <= functions * (LIMITS.result_mb << 20)
+    assert result.received_bytes < (8 << 20), result.received_bytes
+    messages = [v.message for k, v in result.verdicts.items() if k.startswith("pool2d-")]
     assert all(len(m) < 20000 for m in messages), max(len(m) for m in messages)
     others_full(result, "pool2d")
     harms_nobody()
@@ -323,6 +323,6 @@ def test_forged_frames_cannot_flood_the_grader(sandbox, harms_nobody):
     receives none of them (void), and no more than the budget in all"""
     result = grade(sandbox, notebook({"pool2d": HEADER_FLOOD}))
     assert points(result, "pool2d") == 0
-    assert result["received_bytes"] < (4 << 20), result["received_bytes"]
+    assert result.received_bytes < (4 << 20), result.received_bytes
     others_full(result, "pool2d")
     harms_nobody()

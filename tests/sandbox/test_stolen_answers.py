@@ -137,7 +137,7 @@ def test_other_students_and_gradebook_cannot_be_read(sandbox, tmp_path, harms_no
     result = grade(sandbox, notebook(after=[attack]))
     assert not markers(result, "STOLEN"), markers(result, "STOLEN")
     assert len(markers(result, "BLOCKED read")) == 2
-    assert "SECRET-" not in result["output"]["text"]
+    assert "SECRET-" not in result.output.text
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (alice, gradebook)}
     assert after == before
     harms_nobody()

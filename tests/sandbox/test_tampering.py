@@ -36,14 +36,14 @@ def test_test_cell_code_never_runs(sandbox, baseline, harms_nobody):
     rescue = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, edit=_edit_test_cells(
         {"pool2d-values": CORRECT_LAMBDA, "pool2d-shape": CORRECT_LAMBDA})))
     reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not rescue["verdicts"]["pool2d-values"]["passed"]
+    assert not rescue.verdicts["pool2d-values"].passed
     gains_nothing(rescue, reference, "pool2d")
     sabotage = grade(sandbox, notebook(edit=_edit_test_cells({
         "pool2d-values": "pool2d = lambda *a, **k: None",
         "pool2d-shape": "import os; os._exit(1)",
         "pool2d_strided-values": "while True: pass"})))
     assert full_marks(sabotage)
-    assert sabotage["seconds"] < 30
+    assert sabotage.seconds < 30
     harms_nobody()
 
 
@@ -72,8 +72,8 @@ def test_points_in_metadata_are_ignored(sandbox, baseline, harms_nobody):
     result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, edit=inflate))
     reference = baseline({"pool2d": WRONG_POOL2D})
     assert points(result) == points(reference)
-    assert {v["max_points"] for v in result["verdicts"].values()} <= {1, 2, 3}
-    assert sum(v["max_points"] for v in result["verdicts"].values()) == 52
+    assert {v.max_points for v in result.verdicts.values()} <= {1, 2, 3}
+    assert sum(v.max_points for v in result.verdicts.values()) == 52
     harms_nobody()
 
 

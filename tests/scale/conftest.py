@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.autograde import autograde, ensure_assignment
+from grader.autograde import autograde
 from grader.course import default_db_url
+from grader.gradebook import ensure_assignment
 from grader.sample import build
 
 from ._helpers import ASSIGNMENT, STUDENTS, gradebook_grades, saved_results

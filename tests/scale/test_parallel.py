@@ -43,9 +43,10 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
     graded by its workers from the notebooks' bytes alone, with only this
     process writing the gradebook?"""
     distributed = pytest.importorskip("distributed")
-    from grader.autograde import checks_fingerprint
     from grader.course import DEFAULT_SEED
-    from grader.distributed import grade_task
+    from grader.ledger import checks_fingerprint
+    from grader.runners.dask import grade_task
+    from grader.worker import Setup
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None, silence_logs=40) as cluster, \
             distributed.Client(cluster) as client:
@@ -55,11 +56,12 @@ def test_a_dask_cluster_grades_like_one_process(course, sequential):
         # a task gets content, never a path: a notebook that is on no disk
         data = (Path(course) / "submitted" / "claude" / ASSIGNMENT /
                 f"{ASSIGNMENT}.ipynb").read_bytes()
-        args = (ASSIGNMENT, DEFAULT_SEED, {}, None)
-        alone = client.submit(grade_task, data, *args, checks_fingerprint(ASSIGNMENT),
+        setup = lambda checks: Setup(DEFAULT_SEED, fingerprints={ASSIGNMENT: checks})
+        alone = client.submit(grade_task, data, ASSIGNMENT, setup(checks_fingerprint(ASSIGNMENT)),
                               pure=False).result()
         with pytest.raises(RuntimeError, match="other checks"):
-            client.submit(grade_task, data, *args, "not-these-checks", pure=False).result()
+            client.submit(grade_task, data, ASSIGNMENT, setup("not-these-checks"),
+                          pure=False).result()
     assert sorted(summary.graded) == sorted(STUDENTS)
     assert gradebook_grades(default_db_url(course)) == sequential["grades"]
     _same_verdicts(saved_results(course), sequential["results"])

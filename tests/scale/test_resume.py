@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from grader import ledger
 from grader.autograde import autograde
+from grader.checks.verdict import Verdict
 from grader.course import REPO, default_db_url
+from grader.ledger import MARKER, read_marker
+from grader.record import Recorder
+from grader.result import GradeResult
 from grader.sandbox.procs import descendants, proc_table
-from grader.record import MARKER, Recorder, read_marker
 
 from ._helpers import ASSIGNMENT, STUDENTS, gradebook_grades, sql_check
 
@@ -148,7 +152,8 @@ def test_a_failed_recording_leaves_no_rows(course, sequential, monkeypatch):
     from nbgrader.preprocessors import SaveAutoGrades
     db = default_db_url(course)
     path = course / "submitted" / "alan" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    result = {"verdicts": sequential["results"]["alan"], "cells": {}, "problems": []}
+    sub = ledger.read("alan", ASSIGNMENT, path)
+    result = GradeResult({g: Verdict.from_json(v) for g, v in sequential["results"]["alan"].items()})
     real = SaveAutoGrades._add_score
     calls = []
 
@@ -161,11 +166,11 @@ def test_a_failed_recording_leaves_no_rows(course, sequential, monkeypatch):
     monkeypatch.setattr(SaveAutoGrades, "_add_score", failing)
     with Recorder(course, ASSIGNMENT, db) as rec:
         with pytest.raises(RuntimeError, match="disk is full"):
-            rec.record("alan", path, result)
+            rec.record(sub, result)
         assert "alan" not in sql_check(db)
         assert len(calls) == 11   # the notebook as submitted, then the rebuilt one
         monkeypatch.setattr(SaveAutoGrades, "_add_score", real)
-        rec.record("alan", path, result)
-        rec.record("alan", path, result)            # again: updated, not duplicated
+        rec.record(sub, result)
+        rec.record(sub, result)            # again: updated, not duplicated
     assert sql_check(db)["alan"] is not None
     assert gradebook_grades(db)["alan"] == sequential["grades"]["alan"]

@@ -11,16 +11,11 @@ from pathlib import Path
 
 def release_assignment(course_dir, assignment):
     """nbgrader's release_assignment into the course's exchange"""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    from grader.autograde import ensure_assignment
     from grader.course import default_db_url, nbgrader_config
+    from grader.gradebook import ensure_assignment, nbgrader_api
     ensure_assignment(course_dir, assignment, default_db_url(course_dir))
     config = nbgrader_config(course_dir)
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    api.log.setLevel("ERROR")
-    result = api.release_assignment(assignment)
+    result = nbgrader_api(course_dir, config=config).release_assignment(assignment)
     assert result["success"], result.get("log")
     return Path(config.Exchange.root)
 

@@ -217,8 +217,8 @@ def test_stops_taking_submissions_when_the_checks_change(tmp_path, monkeypatch):
     course, root = _course(tmp_path, '[service]\nidentity = "name"\nworkers = 1\n')
     service = Service(course)
     try:
-        import grader.autograde
-        monkeypatch.setattr(grader.autograde, "checks_fingerprint", lambda a: "changed")
+        import grader.ledger
+        monkeypatch.setattr(grader.ledger, "checks_fingerprint", lambda a: "changed")
         service._check_version()
         folder, secret = submit(root, COURSE_ID, "ken", "pooling", {"pooling.ipynb": b"{}"})
         code = service.run(lambda s: False)

@@ -1,14 +1,78 @@
-"""Reading grades back from the gradebook: per student, per function
+"""nbgrader's gradebook for a course: the assignment put in, grades read back
 
-Everything here reads nbgrader's gradebook only, so hand grading in
-formgrader (a manual score or comment on a written answer, or an override
-of an automatic score) shows up in every table and export.
+`ensure_assignment` puts an assignment's source notebooks into the
+gradebook (nbgrader's generate_assignment, through `nbgrader_api`, the one
+place the API is set up). Everything else here reads nbgrader's gradebook
+only, so hand grading in formgrader (a manual score or comment on a
+written answer, or an override of an automatic score) shows up in every
+table and export.
 """
 from collections import defaultdict
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader.checks.specs import ASSIGNMENTS, FUNCTIONS, functions_of
+from grader.course import nbgrader_config
+
+
+def nbgrader_api(course_dir, db_url=None, config=None):
+    """nbgrader's API on a course (`config`: nbgrader_config's, changed),
+    logging errors only"""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    config = config or nbgrader_config(course_dir, db_url=db_url)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    api.log.setLevel("ERROR")
+    return api
+
+
+def ensure_assignment(course_dir, assignment, db_url, devices=("cpu",)):
+    """Put the source notebooks' cells into the course gradebook (nbgrader's
+    generate_assignment, releasing into DIR/release) when they are missing or
+    changed, with every `<function>-devices` cell worth 0 where `devices`
+    holds the CPU alone (no second device checks them)"""
+    from grader.ledger import checks_fingerprint
+    stamp = Path(course_dir) / ".grader" / f"{assignment}.source"
+    want = f"{checks_fingerprint(assignment)} devices={','.join(devices)}"
+    try:
+        with Gradebook(db_url) as gb:
+            gb.find_assignment(assignment)
+        known = stamp.exists() and stamp.read_text() == want
+    except MissingEntry:
+        known = False
+    if known:
+        return
+    result = nbgrader_api(course_dir, db_url).generate_assignment(assignment, force=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader could not add {assignment} to the gradebook:\n{result['log']}")
+    if list(devices) == ["cpu"]:
+        _devices_worth_nothing(db_url, assignment)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(want)
+
+
+def _devices_worth_nothing(db_url, assignment):
+    """Every `<function>-devices` grade cell of the assignment worth 0 in the
+    gradebook. nbgrader's checksum of a grade cell covers its points, so the
+    source cell's checksum is computed again for 0 points (recording checks
+    the restored test cells against it)."""
+    import nbformat
+    from nbgrader.utils import compute_checksum
+    with Gradebook(db_url) as gb:
+        for notebook in gb.find_assignment(assignment).notebooks:
+            sources = {cell.name: cell for cell in notebook.source_cells}
+            for cell in notebook.grade_cells:
+                if not cell.name.endswith("-devices"):
+                    continue
+                cell.max_score = 0.0
+                source = sources[cell.name]
+                source.checksum = compute_checksum(nbformat.from_dict({
+                    "cell_type": source.cell_type, "source": source.source,
+                    "metadata": {"nbgrader": {"grade": True, "solution": False,
+                                              "locked": source.locked, "grade_id": cell.name,
+                                              "points": 0.0}}}))
+        gb.db.commit()
 
 
 def function_of(grade_id):
