@@ -115,11 +115,12 @@ NOT_CHECKED_RUN = ("not checked: this run was graded on cpu only (--devices cpu;
 
 def checks_fingerprint(assignment):
     """Changes when the checks, cases or reference change"""
+    from grader import assignments
+    from grader.course import source_folder
     h = hashlib.sha256()
-    for folder in ("grader/checks", "grader/cases", "grader/reference"):
-        for path in sorted((REPO / folder).rglob("*.py")):
-            h.update(path.read_bytes())
-    for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
+    for path in sorted((REPO / "grader/checks").rglob("*.py")) + assignments.files(assignment):
+        h.update(path.read_bytes())
+    for path in sorted(source_folder(assignment).glob("*.ipynb")):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -560,7 +561,7 @@ def ensure_assignment(course_dir, assignment, db_url, devices=("cpu",)):
     from nbgrader.coursedir import CourseDirectory
 
     from grader.course import nbgrader_config
-    config = nbgrader_config(course_dir, db_url=db_url)
+    config = nbgrader_config(course_dir, db_url=db_url, assignment=assignment)
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     api.log.setLevel("ERROR")
     result = api.generate_assignment(assignment, force=True)  # points as in the source

@@ -1,9 +1,11 @@
-"""Argument checks shared by the reference modules"""
+"""Argument checks every reference shares: ints, int-or-pair arguments, ranks
 
+docs/contract.md states the rules these implement.
+"""
 import operator
 
 
-def _int(value, name):
+def as_int(value, name):
     """One non-bool integer (int, numpy integer, anything with __index__)"""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an int or a pair of ints, not a bool ({value!r})")
@@ -15,7 +17,7 @@ def _int(value, name):
         ) from None
 
 
-def _pair(value, name, minimum=0):
+def as_pair(value, name, minimum=0):
     """Turn an int or a 2-sequence of ints into a tuple (a, b) with a, b >= minimum
 
     Raises TypeError for anything that is not an int or a tuple/list of two ints
@@ -26,16 +28,16 @@ def _pair(value, name, minimum=0):
             raise ValueError(
                 f"{name} must be an int or a pair of ints, got {len(value)} values: {value!r}"
             )
-        pair = (_int(value[0], name), _int(value[1], name))
+        pair = (as_int(value[0], name), as_int(value[1], name))
     else:
-        v = _int(value, name)
+        v = as_int(value, name)
         pair = (v, v)
     if min(pair) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return pair
 
 
-def _check_ndim(T, ndim, name, shape):
+def check_ndim(T, ndim, name, shape):
     """Raise ValueError unless tensor T has exactly ndim dimensions (shape names them)"""
     if T.dim() != ndim:
         raise ValueError(f"{name} must have shape {shape}, got {tuple(T.shape)}")

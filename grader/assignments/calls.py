@@ -1,4 +1,9 @@
-"""Small builders shared by the assignments' case modules"""
+"""Building the calls a function is checked with, for public() and hidden(rng)
+
+Every builder returns Calls without the function's name: the plan names
+them after the module they come from (grader.assignments.public_calls).
+Tensor arguments are given in float64; the builders make the float32 copies.
+"""
 import torch
 
 from grader.checks.calls import Call
@@ -33,8 +38,8 @@ def randint(rng, low, high):
     return int(torch.randint(low, high + 1, (1,), generator=rng))
 
 
-def tensor_calls(function, args, kwargs=None, *, grad=True, noncontig=False,
-                 extra=frozenset(), trace=False):
+def tensor_calls(args, kwargs=None, *, grad=True, noncontig=False, extra=frozenset(),
+                 trace=False):
     """The standard set for one input: float32 and float64 values (CPU), and a
     float64 gradient call. Tensor arguments must be float64."""
     kwargs = kwargs or {}
@@ -44,24 +49,25 @@ def tensor_calls(function, args, kwargs=None, *, grad=True, noncontig=False,
         aspects = VALUE_ASPECTS | extra | ({"devices"} if dtype == torch.float32 else set())
         nc = tuple(i for i, a in enumerate(args) if isinstance(a, torch.Tensor)
                    and a.dim() >= 2) if noncontig else ()
-        calls.append(Call(function, cast, dict(kwargs), frozenset(aspects),
-                          noncontig=nc, trace=trace))
+        calls.append(Call("", cast, dict(kwargs), frozenset(aspects), noncontig=nc,
+                          trace=trace))
     if grad:
-        calls.append(Call(function, tuple(args), dict(kwargs), frozenset({"grad"} | extra),
+        calls.append(Call("", tuple(args), dict(kwargs), frozenset({"grad"} | extra),
                           grad=True, trace=trace))
     return calls
 
 
-def error_call(function, args, kwargs=None, error="ValueError"):
-    return Call(function, tuple(args), dict(kwargs or {}), frozenset({"errors"}),
-                expect_error=error)
+def error_call(args, kwargs=None, error="ValueError"):
+    """A call whose contract demands an error (an exception class name)"""
+    return Call("", tuple(args), dict(kwargs or {}), frozenset({"errors"}), expect_error=error)
 
 
-def plain_call(function, args, kwargs=None, aspects=frozenset({"values"})):
-    return Call(function, tuple(args), dict(kwargs or {}), frozenset(aspects))
+def plain_call(args, kwargs=None, aspects=frozenset({"values"})):
+    """A call of a function returning plain Python data (ints, tuples)"""
+    return Call("", tuple(args), dict(kwargs or {}), frozenset(aspects))
 
 
-def grad_calls(function, args, kwargs=None, *, extra=frozenset(), trace=False,
+def grad_calls(args, kwargs=None, *, extra=frozenset(), trace=False,
                dtypes=(torch.float32, torch.float64)):
     """Gradient calls in float32 and float64 on the same inputs, for the
     numerically hard regions (huge, tiny, near exp's overflow, ties, padded
@@ -70,7 +76,7 @@ def grad_calls(function, args, kwargs=None, *, extra=frozenset(), trace=False,
     calls = []
     for dtype in dtypes:
         cast = tuple(a.to(dtype) if isinstance(a, torch.Tensor) else a for a in args)
-        calls.append(Call(function, cast, dict(kwargs or {}), frozenset({"grad"} | extra),
+        calls.append(Call("", cast, dict(kwargs or {}), frozenset({"grad"} | extra),
                           grad=True, trace=trace))
     return calls
 

@@ -1,10 +1,11 @@
-"""Sample submissions of the pooling assignment, and what each should lose
+"""The sample class: submissions of this assignment, and what each should lose
 
 Each student answers by solution cell (`<function>-solution`); cells not
-given keep the correct answer (CORRECT, from solutions/). `loses` lists the
+given keep the correct answer (from the source notebook). `loses` lists the
 functions that must lose points, each with an aspect that must be among the
-failures; every other function must get full marks. `special` makes a
-broken file instead of a notebook.
+failures; every other function must get full marks. `corrupt` is the text
+of a broken file written instead of a notebook. grader/sample.py builds
+them into a course directory; `make demo` grades them.
 """
 
 D2L_POOL2D = '''
@@ -165,6 +166,7 @@ STUDENTS = {
     "radia": {"about": "correct, plus a demo cell that loops forever",
               "cells": {}, "extra_cells": ["while True:\n    pass  # my animation"],
               "answers": ANSWERS, "loses": {}},
-    "niklaus": {"about": "a corrupt notebook file", "special": "corrupt",
+    "niklaus": {"about": "a corrupt notebook file",
+                "corrupt": '{"cells": [{"cell_type": "code", "source": "def pool2d(',
                 "loses": "all"},
 }
