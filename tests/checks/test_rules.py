@@ -20,7 +20,7 @@ from grader.checks.calls import Call, Outcome, describe, run_call
 from grader.checks.devices import on_devices
 from grader.checks.specs import FUNCTIONS
 from grader.plan import expect, trials
-from grader.reference import REFERENCES
+from grader import assignments
 
 F16, F32, F64 = torch.float16, torch.float32, torch.float64
 
@@ -35,7 +35,7 @@ def verdict(function, aspect, fn, source=None, seed=None):
 
 def reference(function, change=lambda out, *args: out):
     """The reference, its result passed through `change`"""
-    ref = REFERENCES[function]
+    ref = assignments.reference(function)
 
     def fn(*args, **kwargs):
         return change(ref(*args, **kwargs), *args)
@@ -601,12 +601,12 @@ def test_the_message_shows_the_smallest_ordinary_call():
 
 
 def test_a_verdict_says_how_many_calls_and_where():
-    v = verdict("sigmoid_grad", "values", REFERENCES["sigmoid_grad"])
+    v = verdict("sigmoid_grad", "values", assignments.reference("sigmoid_grad"))
     assert v.passed and v.points == v.max_points == 2
     assert v.message == f"sigmoid_grad returns the right numbers: {v.checked} calls checked on cpu"
     assert v.as_dict()["devices"] == ["cpu"] and v.as_dict()["grade_id"] == "sigmoid_grad-values"
     one = judge(FUNCTIONS["sigmoid_grad"], "values",
-                [(c, e, run_call(REFERENCES["sigmoid_grad"], c))
+                [(c, e, run_call(assignments.reference("sigmoid_grad"), c))
                  for c, e in trials("layers")["sigmoid_grad"][:1]])
     assert one.message.endswith(": 1 call checked on cpu")
 

@@ -6,14 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader.reference import (
-    corr2d,
-    corr2d_multi_in,
-    corr2d_multi_in_out,
-    corr2d_multi_in_out_1x1,
-)
+from grader.assignments.testing import (DEVICES, DTYPES, SETTINGS, assert_untouched, dtypes,
+                                        grads, make, seeds)
 
-from ._helpers import DEVICES, DTYPES, SETTINGS, assert_untouched, dtypes, grads, make, seeds
+from ..corr2d import reference as corr2d
+from ..corr2d_multi_in import reference as corr2d_multi_in
+from ..corr2d_multi_in_out import reference as corr2d_multi_in_out
+from ..corr2d_multi_in_out_1x1 import reference as corr2d_multi_in_out_1x1
 
 X_TABLE = torch.stack([torch.arange(9.0).reshape(3, 3), torch.arange(1.0, 10.0).reshape(3, 3)])
 K_TABLE = torch.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])

@@ -11,17 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader.reference import (
-    avg_pool_as_conv,
-    max_pool_as_conv,
-    min_pool2d,
-    pool2d,
-    pool2d_strided,
-    pool_cost,
-    softmax_pool2d,
-)
+from grader.assignments.testing import (DEVICES, DTYPES, SETTINGS, assert_untouched, dtypes,
+                                        grads, make, seeds)
 
-from ._helpers import DEVICES, DTYPES, SETTINGS, assert_untouched, dtypes, grads, make, seeds
+from ..avg_pool_as_conv import reference as avg_pool_as_conv
+from ..max_pool_as_conv import reference as max_pool_as_conv
+from ..min_pool2d import reference as min_pool2d
+from ..pool2d import reference as pool2d
+from ..pool2d_strided import reference as pool2d_strided
+from ..pool_cost import reference as pool_cost
+from ..softmax_pool2d import reference as softmax_pool2d
 
 X16 = torch.arange(16.0).reshape(1, 1, 4, 4)
 LAYERS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
