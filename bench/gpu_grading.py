@@ -32,9 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 # the test-only assignment's root, as the tests see it (tests/conftest.py)
-os.environ["GRADER_EXTRA_ROOTS"] = os.pathsep.join(
-    [str(REPO / "tests" / "fixtures")] + [p for p in os.environ.get(
-        "GRADER_EXTRA_ROOTS", "").split(os.pathsep) if p])
+import tests.conftest  # noqa: E402,F401  (sets GRADER_EXTRA_ROOTS, once)
 PRACTICE = "practice"
 
 FORGETS_DEVICE = '''

@@ -37,8 +37,10 @@ DEFAULT_SEED = 20261122
 
 
 def extra_roots():
-    """The extra roots the environment names (see EXTRA_ROOTS), in order"""
-    return [Path(p).resolve() for p in os.environ.get(EXTRA_ROOTS, "").split(os.pathsep) if p]
+    """The extra roots the environment names (see EXTRA_ROOTS), in order,
+    each once"""
+    found = [Path(p).resolve() for p in os.environ.get(EXTRA_ROOTS, "").split(os.pathsep) if p]
+    return list(dict.fromkeys(found))
 
 
 def root_of(assignment):

@@ -1,15 +1,15 @@
-"""The bundled sample class, graded end to end: the grades are right"""
+"""The sample class of this assignment, graded end to end: the grades are right"""
 import shutil
 
 import pytest
 from nbgrader.api import Gradebook
 
 from grader.autograde import autograde
-from grader.checks.specs import FUNCTIONS, functions_of
+from grader.checks.specs import functions_of
 from grader.course import default_db_url
 from grader.feedback import feedback
 from grader.sample import build
-from sample_class.pooling import STUDENTS
+from grader.assignments.pooling.sample_class import STUDENTS
 
 
 @pytest.fixture(scope="module")
