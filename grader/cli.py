@@ -72,7 +72,7 @@ def parser():
     p.add_argument("--canvas", default=None, metavar="FILE",
                    help="also write a Canvas gradebook import CSV")
     p.add_argument("--canvas-ids", default=None, metavar="NAME=ID,...",
-                   help="Canvas assignment ids, e.g. pooling=1234 (columns 'pooling (1234)')")
+                   help="Canvas assignment ids, e.g. NAME=1234 (columns 'NAME (1234)')")
     p.add_argument("--assignment", action="append", default=None, metavar="NAME",
                    help="only this assignment (repeatable)")
 
