@@ -203,3 +203,19 @@ def test_text_edited_in_the_source_reaches_the_release_and_is_kept(practice_copy
     assert cell.source.endswith("A sentence an instructor added this term.")
     release.release(["practice"])
     assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("assignment", RELEASED)
+def test_a_release_leaves_the_tree_as_committed(assignment, fresh, tmp_path, monkeypatch):
+    """Does `grader release` (and so `make demo`, which releases) leave
+    `git status` clean: the released notebooks byte for byte as committed,
+    and the published file not rewritten?"""
+    for path in sorted(source_folder(assignment).glob("*.ipynb")):
+        committed = (release_folder(assignment) / path.name).read_bytes()
+        assert (fresh / assignment / path.name).read_bytes() == committed, \
+            f"{release_folder(assignment)}/{path.name} differs from a release byte for byte"
+    committed = public.path(assignment).read_bytes()
+    (tmp_path / f"{assignment}.json").write_bytes(committed)
+    monkeypatch.setattr(release, "public_root", lambda a: tmp_path)
+    write_public(assignment)
+    assert (tmp_path / f"{assignment}.json").read_bytes() == committed
