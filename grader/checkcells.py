@@ -14,8 +14,8 @@ cell with one locked grade cell per aspect, `<function>-<aspect>`, whose
 points come from the function's SPEC and whose id is derived from its grade
 id; every other cell keeps its id. The student sees
 
-    # pool2d returns the right numbers
-    check('pool2d-values', pool2d)
+    # f returns the right numbers
+    check('f-values', f)
 """
 import hashlib
 import re
