@@ -9,7 +9,7 @@
 #     checks of all the references), which skip with their reason where
 #     there is no GPU;
 #  3. bench/gpu_grading.py: the sample class graded with CUDA in the sandbox
-#     (a student who forgets `device=` must lose pool2d-devices, one whose
+#     (a student who forgets `device=` must lose its function's `devices`, one whose
 #     top-level cell calls `.cuda()` must keep full marks) beside a
 #     CPU-only run, with the seconds per submission of each
 #     (OUT_DIR/gpu-grading.json).

@@ -2,10 +2,11 @@
 
     python3 bench/gpu_grading.py [--out DIR] [--n-timed 6]
 
-Builds the sample class of the pooling assignment (grader.sample) plus two
-students that only a GPU can tell apart:
+Builds the sample class of the first assignment that has one
+(grader.sample), and two students of the test-only assignment of
+tests/fixtures (tests/practice.py) that only a GPU can tell apart:
 
-- `forgets_device`: pool2d allocates its result with `torch.zeros(shape)`,
+- `forgets_device`: local_pool allocates its result with `torch.zeros(shape)`,
   without `device=` (d2l's own loop code): right on the CPU, wrong on CUDA.
 - `cuda_at_top`: a correct notebook whose top-level cell calls `.cuda()`
   (it initialises CUDA in the student's process before any function runs);
@@ -30,9 +31,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# the test-only assignment's root, as the tests see it (tests/conftest.py)
+import tests.conftest  # noqa: E402,F401  (sets GRADER_EXTRA_ROOTS, once)
+PRACTICE = "practice"
 
 FORGETS_DEVICE = '''
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     if mode not in ('max', 'avg'):
         raise ValueError('mode must be max or avg')
     p_h, p_w = pool_size
@@ -51,47 +55,45 @@ print("top-level cell ran on", None if _warm is None else _warm.device, flush=Tr
 
 
 def build(course_dir):
-    """The sample class plus the two students; {student: notebook path}"""
+    """The sample class plus the two students; {(assignment, student): notebook path}"""
     import nbformat
 
     from grader.sample import build as build_sample
-    build_sample(course_dir, "pooling")
-    paths = {p.parent.parent.name: p
-             for p in sorted(Path(course_dir).glob("submitted/*/pooling/pooling.ipynb"))}
-    correct = nbformat.read(paths["ada"] if "ada" in paths else next(iter(paths.values())),
-                            as_version=4)
+    from grader.sample import default_assignment
+    from tests.practice import correct_notebook, submit
+    assignment = default_assignment()
+    build_sample(course_dir, assignment)
+    paths = {(assignment, p.parent.parent.name): p for p in
+             sorted(Path(course_dir).glob(f"submitted/*/{assignment}/{assignment}.ipynb"))}
     for name, change in (("forgets_device", "device"), ("cuda_at_top", "top")):
-        nb = nbformat.from_dict(json.loads(json.dumps(correct)))
+        nb = correct_notebook()
         if change == "device":
             for cell in nb.cells:
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == "pool2d-solution":
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == "local_pool-solution":
                     cell.source = FORGETS_DEVICE.strip("\n")
         else:
             first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
             nb.cells.insert(first + 1, nbformat.v4.new_code_cell(CUDA_AT_TOP))
-        folder = Path(course_dir) / "submitted" / name / "pooling"
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / "pooling.ipynb")
-        paths[name] = folder / "pooling.ipynb"
+        paths[(PRACTICE, name)] = submit(Path(course_dir), name, nb)
     return paths
 
 
 def grade_all(paths, devices):
-    """{student: {function: [points, max]}}, and seconds per submission
-    (warm sandbox; the sandbox's start-up is left out)"""
+    """{student: {function: [points, max, failed aspects]}}, and seconds per
+    submission (warm sandbox; the sandbox's start-up is left out)"""
     from grader.grade import grade_notebook
     from grader.notebooks import read_notebook
     from grader.sandbox.launcher import Sandbox
     out, seconds = {}, []
     with Sandbox() as sandbox:
-        for student, path in sorted(paths.items()):
+        for (assignment, student), path in sorted(paths.items()):
             try:
                 nb = read_notebook(path)
             except ValueError:
                 out[student] = "unreadable"
                 continue
             start = time.monotonic()
-            result = grade_notebook(nb, "pooling", sandbox, devices=devices)
+            result = grade_notebook(nb, assignment, sandbox, devices=devices)
             seconds.append(time.monotonic() - start)
             per = {}
             for v in result.verdicts.values():
@@ -107,8 +109,8 @@ def grade_all(paths, devices):
 def child(course_dir, devices, dest):
     """Grade in this process and write the result to dest (the CPU-only run
     is a child process so that it never sees a CUDA device)"""
-    paths = {p.parent.parent.name: p
-             for p in sorted(Path(course_dir).glob("submitted/*/pooling/pooling.ipynb"))}
+    paths = {(p.parent.name, p.parent.parent.name): p
+             for p in sorted(Path(course_dir).glob("submitted/*/*/*.ipynb"))}
     grades, seconds = grade_all(paths, tuple(devices.split(",")))
     Path(dest).write_text(json.dumps({"grades": grades, "seconds": seconds}))
 
@@ -139,11 +141,11 @@ def main(argv=None):
     checks = {}
     if cuda:
         g = report["with-cuda"]["grades"]
-        checks["forgets_device loses pool2d-devices on CUDA"] = \
-            "devices" in g["forgets_device"]["pool2d"][2]
+        checks["forgets_device loses local_pool-devices on CUDA"] = \
+            "devices" in g["forgets_device"]["local_pool"][2]
         checks["forgets_device keeps everything else"] = \
-            g["forgets_device"]["pool2d"][2] == ["devices"] and all(
-                not v[2] for fn, v in g["forgets_device"].items() if fn != "pool2d")
+            g["forgets_device"]["local_pool"][2] == ["devices"] and all(
+                not v[2] for fn, v in g["forgets_device"].items() if fn != "local_pool")
         checks["cuda_at_top keeps full marks"] = all(not v[2] for v in g["cuda_at_top"].values())
     for name in ("cpu-only", "with-cuda"):
         if name in report:

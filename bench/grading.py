@@ -39,7 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.sandbox.procs import descendants, proc_table  # noqa: E402
-ASSIGNMENT = "pooling"
+from grader.sample import default_assignment  # noqa: E402
+
+# the assignment with the sample class (what `make demo` grades)
+ASSIGNMENT = default_assignment()
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            PYTHONUNBUFFERED="1")
@@ -236,7 +239,7 @@ def compare(args):
             shutil.rmtree(d)
     ours.mkdir(parents=True)
     names = build_class(ours, args.n)
-    print(f"class: {len(names)} correct pooling submissions in {root}")
+    print(f"class: {len(names)} correct {ASSIGNMENT} submissions in {root}")
     print("setup (not timed): the assignment into both gradebooks ...", flush=True)
     our_course_ready(ours)
     nbgrader_course(plain, ours)
@@ -291,7 +294,7 @@ def scale(args):
     course.mkdir(parents=True)
     t = time.monotonic()
     build_class(course, args.n)
-    print(f"class: {args.n} correct pooling submissions in {course} "
+    print(f"class: {args.n} correct {ASSIGNMENT} submissions in {course} "
           f"(built in {time.monotonic() - t:.0f} s)")
     our_course_ready(course)
     print(f"grading with {args.workers or os.cpu_count()} workers ...", flush=True)

@@ -22,33 +22,35 @@ sys.path.insert(0, str(REPO))
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=20)
-    p.add_argument("--notebook", default=None, help="default: a correct pooling notebook")
+    p.add_argument("--notebook", default=None,
+                   help="default: a correct notebook of the assignment with the sample class")
     args = p.parse_args(argv)
 
     import nbformat
 
     from grader.course import EXERCISES
     from grader.grade import grade_notebook
-    from grader.sample import correct_cells
+    from grader.sample import correct_cells, default_assignment
     from grader.sandbox.launcher import Sandbox
     from grader.sandbox.procs import tree_cpu
+    assignment = default_assignment()
     if args.notebook:
         nb = nbformat.read(args.notebook, as_version=4)
     else:
-        nb = nbformat.read(EXERCISES / "pooling" / "pooling.ipynb", as_version=4)
-        correct = correct_cells("pooling")
+        nb = nbformat.read(EXERCISES / assignment / f"{assignment}.ipynb", as_version=4)
+        correct = correct_cells(assignment)
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
             if gid in correct:
                 cell.source = correct[gid]
     with Sandbox() as sandbox:
-        first = grade_notebook(nb, "pooling", sandbox)  # warm: plan, sandbox start
+        first = grade_notebook(nb, assignment, sandbox)  # warm: plan, sandbox start
         got = first.score
         self0 = resource.getrusage(resource.RUSAGE_SELF)
         tree0 = tree_cpu(sandbox.proc.pid)
         t0 = time.monotonic()
         for _ in range(args.n):
-            grade_notebook(nb, "pooling", sandbox)
+            grade_notebook(nb, assignment, sandbox)
         wall = time.monotonic() - t0
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         tree1 = tree_cpu(sandbox.proc.pid)

@@ -37,6 +37,10 @@ sys.path.insert(0, str(REPO))
 
 from grader.course import COURSE_ID, default_db_url  # noqa: E402
 from tests.service.exchange_sim import release_assignment, submit, wait_for  # noqa: E402
+from grader.sample import default_assignment  # noqa: E402
+
+# the assignment with the sample class (bench/grading.py builds its class)
+ASSIGNMENT = default_assignment()
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -48,12 +52,13 @@ def notebooks(n):
     from bench.grading import build_class
     tmp = Path(tempfile.mkdtemp())
     names = build_class(tmp, n)
-    return [(tmp / "submitted" / s / "pooling" / "pooling.ipynb").read_bytes() for s in names]
+    return [(tmp / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes()
+            for s in names]
 
 
 def page(root, secret):
     from grader.service import exchange
-    return exchange.feedback_path(root, COURSE_ID, secret, "pooling")
+    return exchange.feedback_path(root, COURSE_ID, secret, ASSIGNMENT)
 
 
 def pct(values, p):
@@ -70,8 +75,8 @@ def run(args):
     workers = args.workers or os.cpu_count() or 1
     (course / "grader.toml").write_text(
         f'[service]\nidentity = "name"\nworkers = {workers}\npoll_seconds = 0.05\n'
-        f'[assignments.pooling]\nattempts = 0\nfeedback = "public"\n')
-    root = release_assignment(course, "pooling")
+        f'[assignments.{ASSIGNMENT}]\nattempts = 0\nfeedback = "public"\n')
+    root = release_assignment(course, ASSIGNMENT)
     data = notebooks(max(args.burst, args.singles, 1))
     log = open(work / "service.log", "w")
     t0 = time.monotonic()
@@ -81,21 +86,21 @@ def run(args):
     report = {"workers": workers}
     try:
         # warm: the first submission after the start (workers and pages warm up)
-        _, secret = submit(root, COURSE_ID, "warmup", "pooling", {"pooling.ipynb": data[0]})
+        _, secret = submit(root, COURSE_ID, "warmup", ASSIGNMENT, {f"{ASSIGNMENT}.ipynb": data[0]})
         wait_for(page(root, secret), 300)
         report["service start to first feedback (s)"] = round(time.monotonic() - t0, 2)
         singles = []
         for i in range(args.singles):
-            _, secret = submit(root, COURSE_ID, f"single{i:03d}", "pooling",
-                               {"pooling.ipynb": data[i]})
+            _, secret = submit(root, COURSE_ID, f"single{i:03d}", ASSIGNMENT,
+                               {f"{ASSIGNMENT}.ipynb": data[i]})
             singles.append(wait_for(page(root, secret), 120, step=0.01))
         report["single: submit to feedback (s)"] = {
             "n": len(singles), "p50": round(statistics.median(singles), 2),
             "p95": round(pct(singles, 95), 2), "max": round(max(singles), 2)}
         secrets_, t_burst = [], time.monotonic()
         for i in range(args.burst):
-            _, secret = submit(root, COURSE_ID, f"burst{i:03d}", "pooling",
-                               {"pooling.ipynb": data[i]})
+            _, secret = submit(root, COURSE_ID, f"burst{i:03d}", ASSIGNMENT,
+                               {f"{ASSIGNMENT}.ipynb": data[i]})
             secrets_.append(secret)
             time.sleep(max(0.0, (i + 1) * 9.0 / args.burst - (time.monotonic() - t_burst)))
         written = time.monotonic() - t_burst
@@ -122,15 +127,15 @@ def run(args):
     if batch.exists():
         shutil.rmtree(batch)
     for i in range(args.burst):
-        folder = batch / "submitted" / f"burst{i:03d}" / "pooling"
+        folder = batch / "submitted" / f"burst{i:03d}" / ASSIGNMENT
         folder.mkdir(parents=True)
-        (folder / "pooling.ipynb").write_bytes(data[i])
+        (folder / f"{ASSIGNMENT}.ipynb").write_bytes(data[i])
     t = time.monotonic()
-    subprocess.run([sys.executable, "-m", "grader", "autograde", "pooling", "--course",
+    subprocess.run([sys.executable, "-m", "grader", "autograde", ASSIGNMENT, "--course",
                     str(batch), "--quiet", "--workers", str(workers)], cwd=REPO, env=ENV,
                    check=True, capture_output=True)
     graded = time.monotonic() - t
-    subprocess.run([sys.executable, "-m", "grader", "feedback", "pooling", "--course",
+    subprocess.run([sys.executable, "-m", "grader", "feedback", ASSIGNMENT, "--course",
                     str(batch)], cwd=REPO, env=ENV, check=True, capture_output=True)
     fed = time.monotonic() - t
     report["grader autograde, same notebooks"] = {
@@ -157,13 +162,13 @@ def plain_nbgrader(work, notebook):
     common = [f"--course={COURSE_ID}", f"--Exchange.root={root}"]
     nbgrader = lambda *cmd: subprocess.run([str(BIN / "nbgrader"), *cmd], cwd=course, env=ENV,
                                            check=True, capture_output=True)
-    nbgrader("generate_assignment", "pooling", "--force")
-    nbgrader("release_assignment", "pooling", "--force", *common)
-    submit(root, COURSE_ID, "ada", "pooling", {"pooling.ipynb": notebook})
+    nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    nbgrader("release_assignment", ASSIGNMENT, "--force", *common)
+    submit(root, COURSE_ID, "ada", ASSIGNMENT, {f"{ASSIGNMENT}.ipynb": notebook})
     t = time.monotonic()
-    nbgrader("collect", "pooling", *common)
-    nbgrader("autograde", "pooling", "--force")
-    nbgrader("generate_feedback", "pooling", "--force")
+    nbgrader("collect", ASSIGNMENT, *common)
+    nbgrader("autograde", ASSIGNMENT, "--force")
+    nbgrader("generate_feedback", ASSIGNMENT, "--force")
     return round(time.monotonic() - t, 1)
 
 

@@ -17,6 +17,15 @@ def parser():
     top = argparse.ArgumentParser(prog="grader", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("new", help="a new assignment (its folder and source notebook) with "
+                                   "one example function, or one more function in an "
+                                   "assignment (docs/authoring.md)")
+    p.add_argument("assignment")
+    p.add_argument("--function", default=None, metavar="NAME",
+                   help="the function to add (default for a new assignment: "
+                        "ASSIGNMENT_example)")
+    p.add_argument("--root", default=None, metavar="DIR", help=argparse.SUPPRESS)
+
     p = sub.add_parser("release", help="solutions/ -> exercises/ (and the published examples)")
     p.add_argument("assignments", nargs="*")
 
@@ -63,7 +72,7 @@ def parser():
     p.add_argument("--canvas", default=None, metavar="FILE",
                    help="also write a Canvas gradebook import CSV")
     p.add_argument("--canvas-ids", default=None, metavar="NAME=ID,...",
-                   help="Canvas assignment ids, e.g. pooling=1234 (columns 'pooling (1234)')")
+                   help="Canvas assignment ids, e.g. NAME=1234 (columns 'NAME (1234)')")
     p.add_argument("--assignment", action="append", default=None, metavar="NAME",
                    help="only this assignment (repeatable)")
 
@@ -146,8 +155,34 @@ def _autograde(args):
     return 3 if s.refused else 0
 
 
+def _new(args):
+    """Scaffold; say what was written and what to do next"""
+    from grader import scaffold
+    from grader.course import REPO
+    root = Path(args.root).resolve() if args.root else REPO
+    folder, _ = scaffold._paths(root, args.assignment)
+    try:
+        if folder.is_dir():
+            if not args.function:
+                raise scaffold.ScaffoldError(f"{folder} exists: name a function to add to it "
+                                             f"with --function NAME")
+            written = scaffold.add_function(args.assignment, args.function, root=root)
+        else:
+            written = scaffold.new(args.assignment, args.function, root=root)
+    except scaffold.ScaffoldError as exc:
+        print(f"grader new: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit these files (docs/authoring.md), then `grader release {args.assignment}` "
+          f"and `make test`")
+    return 0
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command == "new":
+        return _new(args)
     if args.command == "release":
         from grader.release import release
         for path in release(args.assignments or None):

@@ -24,19 +24,89 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
+# Folders laid out like this repository's assignments, added by tests only
+# (tests/fixtures/): each holds assignments/<a>/ (as grader/assignments/<a>/),
+# solutions/<a>/, and what `grader release` writes, exercises/<a>/ and
+# public/<a>.json (as grader/checks/public/). grader.checks.public reads the
+# same variable.
+EXTRA_ROOTS = "GRADER_EXTRA_ROOTS"
 COURSE_ID = "d2l-pooling"
 # The seed of the hidden cases unless `--seed` says otherwise. Here, not in
 # grader.plan, so that the recording process knows it without importing torch.
 DEFAULT_SEED = 20261122
 
 
-def nbgrader_config(course_dir, db_url=None, release_dir=None):
-    """nbgrader's configuration for a course directory, as a traitlets Config"""
+def extra_roots():
+    """The extra roots the environment names (see EXTRA_ROOTS), in order,
+    each once"""
+    found = [Path(p).resolve() for p in os.environ.get(EXTRA_ROOTS, "").split(os.pathsep) if p]
+    return list(dict.fromkeys(found))
+
+
+def root_of(assignment):
+    """The root an assignment lives in: an extra root whose assignments/ or
+    solutions/ holds it, else this repository (None)"""
+    for root in extra_roots():
+        if (root / "assignments" / assignment).is_dir() or (root / "solutions" / assignment).is_dir():
+            return root
+    return None
+
+
+def source_root(assignment=None):
+    """The folder holding solutions/<assignment>/ (nbgrader's source directory)"""
+    root = root_of(assignment) if assignment else None
+    return root / "solutions" if root else SOLUTIONS
+
+
+def release_root(assignment=None):
+    """The folder `grader release` writes <assignment>/ into"""
+    root = root_of(assignment) if assignment else None
+    return root / "exercises" if root else EXERCISES
+
+
+def public_root(assignment=None):
+    """The folder `grader release` writes <assignment>.json into"""
+    root = root_of(assignment) if assignment else None
+    return root / "public" if root else REPO / "grader" / "checks" / "public"
+
+
+def source_folder(assignment):
+    return source_root(assignment) / assignment
+
+
+def release_folder(assignment):
+    return release_root(assignment) / assignment
+
+
+# nbgrader's generate_assignment, with each marker cell of the source notebook
+# made into the function's grade cells first (grader/checkcells.py): the same
+# for `grader release`, the gradebook's set-up and nbgrader's own tools
+GENERATE_ASSIGNMENT = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "grader.checkcells.ExpandChecks",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+
+def nbgrader_config(course_dir, db_url=None, release_dir=None, assignment=None):
+    """nbgrader's configuration for a course directory, as a traitlets Config
+    (the source directory is the assignment's, where it lives in an extra root)"""
     course_dir = Path(course_dir).resolve()
     c = Config()
     c.CourseDirectory.root = str(course_dir)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.source_directory = str(SOLUTIONS)
+    c.CourseDirectory.source_directory = str(source_root(assignment))
+    c.GenerateAssignment.preprocessors = list(GENERATE_ASSIGNMENT)
     c.CourseDirectory.release_directory = str(release_dir or course_dir / "release")
     c.CourseDirectory.db_url = db_url or default_db_url(course_dir)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -120,4 +190,4 @@ def submissions(course_dir, assignment):
 
 
 def source_notebooks(assignment):
-    return sorted((SOLUTIONS / assignment).glob("*.ipynb"))
+    return sorted(source_folder(assignment).glob("*.ipynb"))

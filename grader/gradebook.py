@@ -16,12 +16,12 @@ from grader.checks.specs import ASSIGNMENTS, FUNCTIONS, functions_of
 from grader.course import nbgrader_config
 
 
-def nbgrader_api(course_dir, db_url=None, config=None):
-    """nbgrader's API on a course (`config`: nbgrader_config's, changed),
-    logging errors only"""
+def nbgrader_api(course_dir, db_url=None, config=None, assignment=None):
+    """nbgrader's API on a course (`config`: nbgrader_config's, changed;
+    `assignment`: the one whose source folder it reads), logging errors only"""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    config = config or nbgrader_config(course_dir, db_url=db_url)
+    config = config or nbgrader_config(course_dir, db_url=db_url, assignment=assignment)
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     api.log.setLevel("ERROR")
     return api
@@ -43,7 +43,8 @@ def ensure_assignment(course_dir, assignment, db_url, devices=("cpu",)):
         known = False
     if known:
         return
-    result = nbgrader_api(course_dir, db_url).generate_assignment(assignment, force=True)
+    result = nbgrader_api(course_dir, db_url, assignment=assignment).generate_assignment(
+        assignment, force=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader could not add {assignment} to the gradebook:\n{result['log']}")
     if list(devices) == ["cpu"]:
@@ -166,7 +167,7 @@ def grade_table(db_url, assignment):
     if not rows:
         return f"(no grades for {assignment} yet)"
     cols = column_order(assignment, rows)
-    short = {c: _short(c) for c in cols}
+    short = {c: _short(c, cols) for c in cols}
     head = ["student"] + [short[c] for c in cols] + ["total"]
     body = []
     for r in rows:
@@ -191,9 +192,9 @@ def grade_table(db_url, assignment):
     return "\n".join(out)
 
 
-def _short(name):
-    mapping = {"pool2d_strided": "strided", "avg_pool_as_conv": "avg_conv",
-               "max_pool_as_conv": "max_conv", "softmax_pool2d": "softmax",
-               "min_pool2d": "min_pool", "max_vs_avg-answer": "Q1", "min_pool-answer": "Q2",
-               "softmax_pool-answer": "Q3"}
-    return mapping.get(name, name)
+def _short(name, cols):
+    """A function's column name from its spec; written answers are Q1, Q2, ..."""
+    if name in FUNCTIONS:
+        return FUNCTIONS[name].column or name
+    answers = [c for c in cols if c not in FUNCTIONS]
+    return f"Q{answers.index(name) + 1}"

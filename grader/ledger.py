@@ -30,12 +30,14 @@ MARKER = ".grader.json"
 
 
 def checks_fingerprint(assignment):
-    """Changes when the checks, cases or reference change"""
+    """Changes when the checks, the assignment's folder (specs, references,
+    cases) or its source notebook change"""
+    from grader import assignments
+    from grader.course import source_folder
     h = hashlib.sha256()
-    for folder in ("grader/checks", "grader/cases", "grader/reference"):
-        for path in sorted((REPO / folder).rglob("*.py")):
-            h.update(path.read_bytes())
-    for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
+    for path in sorted((REPO / "grader/checks").rglob("*.py")) + assignments.files(assignment):
+        h.update(path.read_bytes())
+    for path in sorted(source_folder(assignment).glob("*.ipynb")):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

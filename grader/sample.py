@@ -1,11 +1,17 @@
-"""Building the bundled sample class into a course directory"""
+"""Building an assignment's sample class into a course directory
+
+The sample class lives in the assignment's folder
+(grader/assignments/<assignment>/sample_class.py, `STUDENTS`); `make demo`
+grades the first assignment that has one.
+"""
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
 
-from grader.course import EXERCISES, SOLUTIONS
+from grader import assignments
+from grader.course import release_folder, source_folder
 from grader.notebooks import nbgrader_meta
 
 MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
@@ -13,7 +19,7 @@ MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
 
 def correct_cells(assignment):
     """{solution grade_id: the source's solution code without its markers}"""
-    nb = nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+    nb = nbformat.read(source_folder(assignment) / f"{assignment}.ipynb", as_version=4)
     out = {}
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
@@ -23,18 +29,31 @@ def correct_cells(assignment):
 
 
 def students(assignment):
-    if assignment != "pooling":
-        raise ValueError(f"the sample class has submissions for 'pooling' only, not {assignment!r}")
-    from sample_class.pooling import STUDENTS
-    return STUDENTS
+    found = assignments.sample_class(assignment)
+    if found is None:
+        having = ", ".join(assignments.with_sample_class()) or "none"
+        raise ValueError(f"{assignment!r} has no sample class "
+                         f"(grader/assignments/{assignment}/sample_class.py); "
+                         f"assignments with one: {having}")
+    return found
 
 
-def build(course_dir, assignment="pooling"):
+def default_assignment():
+    """The first assignment with a sample class (what the demo grades)"""
+    having = assignments.with_sample_class()
+    if not having:
+        raise ValueError("no assignment has a sample class "
+                         "(grader/assignments/<assignment>/sample_class.py)")
+    return having[0]
+
+
+def build(course_dir, assignment=None):
     """Write submitted/<student>/<assignment>/<assignment>.ipynb for every
     sample student; return the student names"""
+    assignment = assignment or default_assignment()
     course_dir = Path(course_dir)
     correct = correct_cells(assignment)
-    released = EXERCISES / assignment / f"{assignment}.ipynb"
+    released = release_folder(assignment) / f"{assignment}.ipynb"
     names = []
     for name, student in students(assignment).items():
         folder = course_dir / "submitted" / name / assignment
@@ -44,8 +63,8 @@ def build(course_dir, assignment="pooling"):
         path = folder / f"{assignment}.ipynb"
         (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
         names.append(name)
-        if student.get("special") == "corrupt":
-            path.write_text('{"cells": [{"cell_type": "code", "source": "def pool2d(')
+        if "corrupt" in student:
+            path.write_text(student["corrupt"])
             continue
         nb = nbformat.read(released, as_version=4)
         answers = student.get("answers", {})

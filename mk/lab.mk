@@ -1,4 +1,4 @@
-# JupyterLab on the course, for students (SPEC section 4; docs/students.md).
+# JupyterLab on the course, for students (docs/students.md).
 # .jupyter/jupyter_server_config.py roots the file browser at the repository
 # (course/ and exercises/), opens course/*.md as notebooks through jupytext and
 # keeps nbgrader's Validate button; .jupyter/lab-settings holds the lab defaults.

@@ -5,7 +5,11 @@ import torch
 from grader.checks import CheckFailed, check
 from grader.checks.devices import available, on_devices
 from grader.checks.calls import Call
-from grader.reference import REFERENCES
+from grader import assignments
+
+from .practice import ASSIGNMENT, RELEASED, submit
+
+A = ASSIGNMENT
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(),
                           reason="no CUDA device here (torch.cuda.is_available() is False); "
@@ -19,7 +23,7 @@ def test_cpu_is_always_checked():
 
 def test_device_copies_inform_only_the_devices_aspect():
     """Does a call copied to another device count for `devices` and nothing else?"""
-    call = Call("pool2d", (torch.ones(3, 3), (2, 2)), aspects=frozenset({"values", "devices"}))
+    call = Call("local_pool", (torch.ones(3, 3), (2, 2)), aspects=frozenset({"values", "devices"}))
     out = on_devices([call], ["cpu", "cuda"])
     assert [c.device for c in out] == ["cpu", "cuda"]
     assert out[1].aspects == frozenset({"devices"}) and out[0].aspects == call.aspects
@@ -28,16 +32,16 @@ def test_device_copies_inform_only_the_devices_aspect():
 @CUDA
 def test_reference_passes_its_device_checks_on_cuda():
     """On a GPU machine, do the references keep their results on CUDA?"""
-    check("pool2d-devices", REFERENCES["pool2d"])
+    check("local_pool-devices", assignments.reference("local_pool"))
 
 
 @CUDA
 def test_a_function_that_moves_results_to_the_cpu_fails_on_cuda():
     """On a GPU machine, is a result moved to the CPU caught, naming the device?"""
-    def pool2d(X, pool_size, mode="max"):
-        return REFERENCES["pool2d"](X, pool_size, mode).cpu()
+    def local_pool(X, pool_size, mode="max"):
+        return assignments.reference("local_pool")(X, pool_size, mode).cpu()
     with pytest.raises(CheckFailed, match="cuda"):
-        check("pool2d-devices", pool2d)
+        check("local_pool-devices", local_pool)
 
 
 # --- the devices a course is graded on (DIR/grader.toml) -----------------------------
@@ -57,7 +61,6 @@ from grader.course import DEFAULT_SEED  # noqa: E402
 from grader.gradebook import ensure_assignment  # noqa: E402
 from grader.ledger import read_marker  # noqa: E402
 from grader.runners.dask import grade_task  # noqa: E402
-from grader.sample import build  # noqa: E402
 from grader.worker import Refused, Setup, grade_bytes  # noqa: E402
 
 NOT_CHECKED_COURSE = "not checked: this course is graded on cpu only"
@@ -85,8 +88,7 @@ def test_the_course_setting_and_its_default(tmp_path):
 
 
 def _notebook():
-    from grader.course import EXERCISES
-    return (EXERCISES / "pooling" / "pooling.ipynb").read_bytes()
+    return RELEASED.read_bytes()
 
 
 @NO_CUDA
@@ -94,19 +96,17 @@ def test_a_worker_without_the_device_refuses_the_work():
     """A local or Dask worker asked for cuda where there is none says so and
     grades nothing"""
     with pytest.raises(Refused, match=r"has no cuda, which this run grades on .*--devices cpu"):
-        grade_bytes(_notebook(), "pooling", DEFAULT_SEED, devices=("cpu", "cuda"))
+        grade_bytes(_notebook(), A, DEFAULT_SEED, devices=("cpu", "cuda"))
     with pytest.raises(Refused, match="has no cuda"):
-        grade_task(_notebook(), "pooling", Setup(DEFAULT_SEED, ("cpu", "cuda"), fingerprints={
-            "pooling": ledger.checks_fingerprint("pooling")}))
+        grade_task(_notebook(), A, Setup(DEFAULT_SEED, ("cpu", "cuda"), fingerprints={
+            A: ledger.checks_fingerprint(A)}))
 
 
 @pytest.fixture(scope="module")
 def gpu_course(tmp_path_factory):
     """One right submission (ada) in a course graded on cpu and cuda"""
-    sample = tmp_path_factory.mktemp("sample")
-    build(sample, "pooling")
     course = tmp_path_factory.mktemp("gpu-course")
-    shutil.copytree(sample / "submitted" / "ada", course / "submitted" / "ada")
+    submit(course, "ada")
     (course / "grader.toml").write_text(GPU_COURSE)
     return course
 
@@ -118,7 +118,7 @@ def test_a_gpu_course_is_not_graded_here_unless_the_run_opts_out(gpu_course, tmp
     the `devices` checks were not run (0 of 0)"""
     course = tmp_path / "course"
     shutil.copytree(gpu_course, course)
-    command = [sys.executable, "-m", "grader", "autograde", "pooling", "--course", str(course)]
+    command = [sys.executable, "-m", "grader", "autograde", A, "--course", str(course)]
     refused = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert refused.returncode == 2
     assert "this machine has no cuda" in refused.stderr and "--devices cpu" in refused.stderr
@@ -128,10 +128,10 @@ def test_a_gpu_course_is_not_graded_here_unless_the_run_opts_out(gpu_course, tmp
     assert opted.returncode == 0, opted.stderr[-2000:]
     assert ("devices checked: cpu (opted out for this run: the course is graded on cpu, "
             "cuda); the `devices` checks are worth 0") in opted.stdout
-    assert read_marker(course, "pooling", "ada")["devices"] == ["cpu"]
-    cached = ledger.kept(course, "pooling", "ada", "pooling")
+    assert read_marker(course, A, "ada")["devices"] == ["cpu"]
+    cached = ledger.kept(course, A, "ada", A)
     assert cached.devices == ["cpu"]
-    devices = cached.verdicts["pool2d-devices"]
+    devices = cached.verdicts["local_pool-devices"]
     assert devices.max_points == 0 and "this run was graded on cpu only" in message(devices)
 
 
@@ -144,12 +144,12 @@ def test_a_dask_worker_without_the_device_refuses_every_submission(gpu_course, t
     shutil.copytree(gpu_course, course)
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
                                   dashboard_address=None, silence_logs=40) as cluster:
-        summary = autograde("pooling", course, scheduler=cluster.scheduler_address,
+        summary = autograde(A, course, scheduler=cluster.scheduler_address,
                             quiet=True)
     assert summary.graded == [] and list(summary.refused) == ["ada"]
     assert "has no cuda, which this run grades on" in summary.refused["ada"]
     with Gradebook(default_db_url(course)) as gb:
-        assert gb.find_assignment("pooling").submissions == []
+        assert gb.find_assignment(A).submissions == []
 
 
 def test_a_cpu_course_gives_nothing_for_unchecked_devices(gpu_course, tmp_path):
@@ -159,28 +159,30 @@ def test_a_cpu_course_gives_nothing_for_unchecked_devices(gpu_course, tmp_path):
     course = tmp_path / "course"
     shutil.copytree(gpu_course, course)
     (course / "grader.toml").unlink()
-    summary = autograde("pooling", course, workers=1, quiet=True)
+    summary = autograde(A, course, workers=1, quiet=True)
     assert summary.devices == summary.course_devices == ["cpu"] and summary.graded == ["ada"]
     db = default_db_url(course)
 
     def worth():
         with Gradebook(db) as gb:
-            sub = gb.find_submission("pooling", "ada")
+            sub = gb.find_submission(A, "ada")
             return {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades
                     if g.name.endswith("-devices")}
-    assert len(worth()) == 6 and set(worth().values()) == {(0.0, 0.0)}
-    nb = json.loads((course / "autograded" / "ada" / "pooling" / "pooling.ipynb").read_text())
+    # 3 of the test-only assignment's functions have `devices` (6 of the
+    # course's assignment, before this test moved to the test-only one)
+    assert len(worth()) == 3 and set(worth().values()) == {(0.0, 0.0)}
+    nb = json.loads((course / "autograded" / "ada" / A / f"{A}.ipynb").read_text())
     outputs = [c["outputs"] for c in nb["cells"]
-               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "pool2d-devices"]
+               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "local_pool-devices"]
     assert "".join(outputs[0][0]["text"]) == NOT_CHECKED_COURSE + "\n"
-    ensure_assignment(course, "pooling", db, ("cpu", "cuda"))
+    ensure_assignment(course, A, db, ("cpu", "cuda"))
     with Gradebook(db) as gb:
-        cells = {c.name: c.max_score for c in gb.find_notebook("pooling", "pooling").grade_cells}
-    assert cells["pool2d-devices"] == 1 and cells["softmax_pool2d-devices"] == 1
+        cells = {c.name: c.max_score for c in gb.find_notebook(A, A).grade_cells}
+    assert cells["local_pool-devices"] == 1 and cells["strided_pool-devices"] == 1
     from grader.record import Recorder
-    result = ledger.kept(course, "pooling", "ada", "pooling")
-    sub = ledger.read("ada", "pooling", course / "submitted" / "ada" / "pooling" / "pooling.ipynb")
-    with Recorder(course, "pooling", db) as recorder:   # as submitted, not rebuilt
+    result = ledger.kept(course, A, "ada", A)
+    sub = ledger.read("ada", A, course / "submitted" / "ada" / A / f"{A}.ipynb")
+    with Recorder(course, A, db) as recorder:   # as submitted, not rebuilt
         assert recorder.record(sub, result) is None
 
 
@@ -191,9 +193,9 @@ def test_what_the_machine_has_does_not_change_the_grade(monkeypatch):
     CPU calls alone, exactly as one without"""
     import grader.checks.devices as devices
     data = _notebook()
-    plain = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    plain = grade_bytes(data, A, DEFAULT_SEED, devices=("cpu",))
     monkeypatch.setattr(devices, "available", lambda: ["cpu", "cuda"])
-    with_gpu = grade_bytes(data, "pooling", DEFAULT_SEED, devices=("cpu",))
+    with_gpu = grade_bytes(data, A, DEFAULT_SEED, devices=("cpu",))
     assert with_gpu.devices == plain.devices == ["cpu"]
     assert with_gpu.verdicts == plain.verdicts
     assert all(set(v.devices) <= {"cpu"} for v in with_gpu.verdicts.values())

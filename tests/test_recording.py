@@ -6,19 +6,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.autograde import autograde
-from grader.course import EXERCISES, SOLUTIONS, default_db_url
-from grader.sample import correct_cells
+from grader.course import default_db_url
 
-ASSIGNMENT = "pooling"
+from .practice import ASSIGNMENT, RELEASED, correct_notebook
 
 
 def _submission(edit=None):
-    nb = nbformat.read(EXERCISES / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    correct = correct_cells(ASSIGNMENT)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in correct:
-            cell.source = correct[gid]
+    nb = correct_notebook()
     if edit:
         edit(nb)
     return nb
@@ -29,12 +23,12 @@ def _tamper(nb):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
-        if gid == "pool2d-values":
+        if gid == "local_pool-values":
             cell.source = "print('all good')"      # a test cell rewritten
             meta["points"] = 100                   # and its points inflated
-        if gid == "pool2d-shape":
+        if gid == "local_pool-shape":
             continue                               # a test cell deleted
-        if gid == "pool2d_strided-values":
+        if gid == "strided_pool-values":
             cell.cell_type = "markdown"            # a test cell turned into text
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
@@ -69,19 +63,22 @@ def _test_cells(nb):
 def test_tampering_with_test_cells_changes_no_grade(course):
     honest, tamperer = _grades(course, "honest"), _grades(course, "tamperer")
     assert tamperer == honest
-    assert tamperer["pool2d-values"][1] == honest["pool2d-values"][1] < 100
-    assert sum(m for _, m in tamperer.values()) == 52   # 58, less the 6 unchecked `devices`
+    assert tamperer["local_pool-values"][1] == honest["local_pool-values"][1] < 100
+    # 28, less the 3 unchecked `devices` (52 on the course's assignment before
+    # this test moved to the test-only one)
+    assert sum(m for _, m in tamperer.values()) == 25
 
 
 def test_the_autograded_notebook_has_the_source_test_cells_back(course):
-    source = _test_cells(nbformat.read(SOLUTIONS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                                       as_version=4))
+    """(The source's test cells are the released ones: the source notebook
+    has a marker cell per function, which the release makes into them)"""
+    source = _test_cells(nbformat.read(RELEASED, as_version=4))
     got = _test_cells(nbformat.read(course / "autograded" / "tamperer" / ASSIGNMENT /
                                     f"{ASSIGNMENT}.ipynb", as_version=4))
     assert set(got) == set(source)                     # the deleted one is back
-    for gid in ("pool2d-values", "pool2d-shape", "pool2d_strided-values"):
+    for gid in ("local_pool-values", "local_pool-shape", "strided_pool-values"):
         assert got[gid].cell_type == "code"
         assert got[gid].metadata["nbgrader"]["points"] == \
             source[gid].metadata["nbgrader"]["points"]
-    assert "all good" not in got["pool2d-values"].source
-    assert "check(" in got["pool2d-values"].source     # the released test code again
+    assert "all good" not in got["local_pool-values"].source
+    assert "check(" in got["local_pool-values"].source     # the released test code again

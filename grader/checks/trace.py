@@ -33,7 +33,7 @@ import torch
 from torch._ops import OpOverload
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.checks.specs import TRACED_OPS
+from grader.checks.ops import TRACED
 
 _STACK_LEN = torch._C._len_torch_dispatch_stack
 _STACK_AT = torch._C._get_dispatch_stack_at
@@ -43,7 +43,7 @@ def _capture():
     """{id(operator object): short name} for every overload of every traced
     aten op, and the objects themselves (kept alive, so the ids stay theirs)"""
     found, keep = {}, []
-    for name in sorted(TRACED_OPS):
+    for name in sorted(TRACED):
         try:
             packet = getattr(torch.ops.aten, name)
         except (AttributeError, RuntimeError):

@@ -1,4 +1,5 @@
-"""Does the built book show what SPEC section 1 and 5 promise?
+"""Does the built book show every example output of the chapters, the
+corrected statements, and the exercises?
 
 Each test reads the HTML that `python -m book.build` wrote to build/book.
 """
@@ -13,9 +14,9 @@ from .conftest import ROOT, run_build
 
 CHAPTERS = ["channels", "pooling", "layers"]
 
-# SPEC section 1, "Every example output printed in the sources": the page,
+# Every example output the chapters print: the page,
 # a piece of the code cell that prints it, and the printed output
-SPEC_OUTPUTS = [
+CHAPTER_OUTPUTS = [
     ("pooling", "pool2d(X, (2, 2))",
      "tensor([[4., 5.],\n        [7., 8.]])"),
     ("pooling", "pool2d(X, (2, 2), 'avg')",
@@ -78,7 +79,7 @@ WORKED_OUTPUTS = [
     ("layers", "torch.sigmoid(x).grad_fn", "['_saved_result']"),
 ]
 
-# SPEC section 1, "Known errors in the sources": what the pages must say
+# Errors of the d2l sources the chapters correct: what the pages must say
 RIGHT_STATEMENTS = [
     ("layers", r"\frac{2}{1 + e^{-2x}} - 1"),
     ("layers", r"\frac{\sinh x}{\cosh x}"),
@@ -135,9 +136,9 @@ def markdown_source(page):
     return (ROOT / "course" / f"{page}.md").read_text()
 
 
-@pytest.mark.parametrize("page, code, expected", SPEC_OUTPUTS)
-def test_spec_output_is_printed(built_book, page, code, expected):
-    """Does a cell running `code` print exactly the output SPEC lists?"""
+@pytest.mark.parametrize("page, code, expected", CHAPTER_OUTPUTS)
+def test_chapter_output_is_printed(built_book, page, code, expected):
+    """Does a cell running `code` print exactly the output listed above?"""
     outputs = [out for source, out in cells(built_book, page)
                if code in source]
     assert outputs, f"no cell on {page}.html runs {code!r}"

@@ -23,7 +23,7 @@ from grader.checks.devices import on_devices
 from grader.checks.specs import FUNCTIONS
 from grader.checks.verdict import Arg, CallSummary, Finding, Gradient, Kind, Value, Verdict
 from grader.plan import expect, trials
-from grader.reference import REFERENCES
+from grader import assignments
 
 F16, F32, F64 = torch.float16, torch.float32, torch.float64
 
@@ -50,7 +50,7 @@ def verdict(function, aspect, fn, source=None, seed=None):
 
 def reference(function, change=lambda out, *args: out):
     """The reference, its result passed through `change`"""
-    ref = REFERENCES[function]
+    ref = assignments.reference(function)
 
     def fn(*args, **kwargs):
         return change(ref(*args, **kwargs), *args)
@@ -621,13 +621,13 @@ def test_the_message_shows_the_smallest_ordinary_call():
 
 
 def test_a_verdict_says_how_many_calls_and_where():
-    v = verdict("sigmoid_grad", "values", REFERENCES["sigmoid_grad"])
+    v = verdict("sigmoid_grad", "values", assignments.reference("sigmoid_grad"))
     assert v.passed and v.points == v.max_points == 2
     assert v.message == f"sigmoid_grad returns the right numbers: {v.checked} calls checked on cpu"
     assert v.to_json()["devices"] == ["cpu"] and v.to_json()["grade_id"] == "sigmoid_grad-values"
     assert v.kind == Kind.PASSED and v.reason is None and v.failed == 0
     one = judge(FUNCTIONS["sigmoid_grad"], "values",
-                [(c, e, run_call(REFERENCES["sigmoid_grad"], c))
+                [(c, e, run_call(assignments.reference("sigmoid_grad"), c))
                  for c, e in trials("layers")["sigmoid_grad"][:1]])
     assert one.message.endswith(": 1 call checked on cpu")
 

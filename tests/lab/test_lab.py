@@ -30,7 +30,7 @@ a student does:
 4. makes pool2d wrong and reruns its check: the message names the call, the
    expected and the returned tensors;
 5. asks the kernel where grader.checks comes from, and whether the hidden
-   grader.reference exists (in the published clone it must not).
+   grader.assignments exists (in the published clone it must not).
 
 Screenshots are kept in build/artifacts/lab-*.png (lab-published-*.png for the
 clone), the servers' logs in build/artifacts/lab-*server.log and the timings in
@@ -112,7 +112,7 @@ def _get(url, timeout=5):
 def _repository_root(tmp, lab_args):
     """(command, cwd, root, checks, hidden) of `make lab`'s server over a copy of
     course/ and the pooling exercise of this repository; `checks` is the
-    grader.checks the notebooks must import, `hidden` whether grader.reference
+    grader.checks the notebooks must import, `hidden` whether grader.assignments
     must be importable there"""
     if not EXERCISE.is_file():
         pytest.fail(f"{EXERCISE.relative_to(ROOT)} is missing: run `make release`")
@@ -133,7 +133,7 @@ def _published_root(tmp, lab_args):
     clone = published_clone(tmp)
     TIMINGS["published"]["publish, commit, clone (s)"] = round(time.monotonic() - t0, 1)
     # This repository's .venv holds its editable install of `grader`, whose finder
-    # serves grader.reference & co. to any kernel of that environment, even with the
+    # serves grader.assignments & co. to any kernel of that environment, even with the
     # clone first on the path; a students' environment (LAB_ENV_DIR) has none.
     # tests/publish/test_hidden.py checks the published tree without that install.
     students_env = os.environ.get("LAB_ENV_DIR")
@@ -406,12 +406,12 @@ def test_a_wrong_answer_shows_a_counterexample(exercise, lab):
 WHERE = """import importlib.util
 import grader.checks
 print('checks:', grader.checks.__file__)
-print('reference:', importlib.util.find_spec('grader.reference') is not None)"""
+print('reference:', importlib.util.find_spec('grader.assignments') is not None)"""
 
 
 def test_the_kernel_imports_the_checks_of_its_root(exercise, lab):
     """In the published clone the notebook's grader.checks is the clone's own, and in a
-    students' environment grader.reference does not exist; in this repository both
+    students' environment grader.assignments does not exist; in this repository both
     are this repository's"""
     page = exercise
     last = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").last

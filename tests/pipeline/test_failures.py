@@ -21,6 +21,10 @@ from grader.checks.explain import REBUILT
 from grader.course import REPO, default_db_url, results_path
 from grader.ledger import read_marker
 from grader.sample import build
+from grader.checks.specs import functions_of
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 from ..scale._helpers import gradebook_grades, sql_check
 
@@ -30,7 +34,7 @@ EMPTY = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     course = tmp_path_factory.mktemp("sample")
-    build(course, "pooling")
+    build(course, A)
     return course
 
 
@@ -38,9 +42,9 @@ def _course(sample, tmp_path, **students):
     """A course with sample students (name=sample name) and `empty`"""
     for name, like in students.items():
         shutil.copytree(sample / "submitted" / like, tmp_path / "submitted" / name)
-    folder = tmp_path / "submitted" / "empty" / "pooling"
+    folder = tmp_path / "submitted" / "empty" / A
     folder.mkdir(parents=True)
-    (folder / "pooling.ipynb").write_bytes(EMPTY)
+    (folder / f"{A}.ipynb").write_bytes(EMPTY)
     return tmp_path
 
 
@@ -53,7 +57,7 @@ def test_a_notebook_without_cells_does_not_stop_the_class(sample, tmp_path):
     everyone in the gradebook, that notebook 0 with its reason named; the
     second run exits 0 too and grades nothing again"""
     course = _course(sample, tmp_path, ada="ada")
-    command = [sys.executable, "-m", "grader", "autograde", "pooling", "--course", str(course)]
+    command = [sys.executable, "-m", "grader", "autograde", A, "--course", str(course)]
     first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
     assert f"  empty: {REBUILT}" in first.stdout
@@ -64,7 +68,7 @@ def test_a_notebook_without_cells_does_not_stop_the_class(sample, tmp_path):
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "graded 0, up to date 2" in again.stdout
-    nb = json.loads((course / "autograded" / "empty" / "pooling" / "pooling.ipynb").read_text())
+    nb = json.loads((course / "autograded" / "empty" / A / f"{A}.ipynb").read_text())
     assert REBUILT in "".join(nb["cells"][0]["source"])
     assert nb["metadata"]["grader"]["problems"][-1]["code"] == "rebuilt"
 
@@ -79,7 +83,7 @@ def failing(sample, tmp_path_factory):
     course = _course(sample, tmp_path_factory.mktemp("failing"), ada="ada", broken="alan",
                      unrecordable="claude")
     real_grade, real_record = worker.grade, Recorder._record
-    broken = (course / "submitted" / "broken" / "pooling" / "pooling.ipynb").read_bytes()
+    broken = (course / "submitted" / "broken" / A / f"{A}.ipynb").read_bytes()
 
     def grade(data, *args, **kwargs):
         if data == broken:
@@ -95,14 +99,14 @@ def failing(sample, tmp_path_factory):
     mp.setattr(worker, "grade", grade)
     mp.setattr(Recorder, "_record", record)
     try:
-        first = autograde("pooling", course, workers=1, quiet=True)
+        first = autograde(A, course, workers=1, quiet=True)
         grades = sql_check(default_db_url(course))
     finally:
         mp.undo()
-    kept = json.loads(results_path(course, "pooling", "broken", "pooling").read_text())
+    kept = json.loads(results_path(course, A, "broken", A).read_text())
     marked = {s for s in ("ada", "broken", "empty", "unrecordable")
-              if read_marker(course, "pooling", s)}
-    second = autograde("pooling", course, workers=1, quiet=True)
+              if read_marker(course, A, s)}
+    second = autograde(A, course, workers=1, quiet=True)
     return {"course": course, "first": first, "grades": grades, "kept": kept,
             "marked": marked, "second": second}
 
@@ -117,9 +121,9 @@ def test_a_worker_failure_is_recorded_as_zero_with_its_reason(failing):
     assert first.failed["broken"] == "grading failed: RuntimeError: the worker ran out of disk"
     kept = failing["kept"]   # for the report, under no key: not taken for a graded result
     assert kept["key"] is None and kept["result"]["state"] == "ungraded"
-    assert read_marker(course, "pooling", "ada") is not None
+    assert read_marker(course, A, "ada") is not None
     assert "broken" in failing["second"].graded
-    assert read_marker(course, "pooling", "broken") is not None
+    assert read_marker(course, A, "broken") is not None
     assert _total(course, "broken") > 30   # alan's mistakes cost a few points, no more
 
 
@@ -153,11 +157,13 @@ def test_a_feedback_failure_costs_only_that_page(failing, monkeypatch):
 
     monkeypatch.setattr(FeedbackSummary, "preprocess", preprocess)
     course = failing["course"]
-    pages = feedback("pooling", course)
+    pages = feedback(A, course)
     assert [p.parts[-3] for p in pages] == ["ada", "broken", "empty", "unrecordable"]
-    ada = html.unescape((course / "feedback" / "ada" / "pooling" / "pooling.html").read_text())
+    ada = html.unescape((course / "feedback" / "ada" / A / f"{A}.html").read_text())
     assert "ValueError: the page cannot be made" in ada
-    assert "pool2d-values" in ada and "3 / 3" in ada
-    empty = html.unescape((course / "feedback" / "empty" / "pooling" / "pooling.html")
+    first = functions_of(A)[0]
+    points = first.aspects["values"]
+    assert first.grade_id("values") in ada and f"{points} / {points}" in ada
+    empty = html.unescape((course / "feedback" / "empty" / A / f"{A}.html")
                           .read_text())
     assert 'id="summary"' in empty and REBUILT in empty

@@ -26,6 +26,9 @@ from nbgrader.api import Gradebook
 from grader.autograde import autograde
 from grader.course import REPO, default_db_url
 from grader.sample import build
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 from ..scale._helpers import gradebook_grades, sql_check
 from .fuzz import hidden_test_lines, submissions, tally
@@ -48,7 +51,7 @@ def run(tmp_path_factory):
     """The fuzzed class graded, fed back, reported and exported; and the
     control students graded alone in a class of their own"""
     sample = tmp_path_factory.mktemp("sample")
-    build(sample, "pooling")
+    build(sample, A)
     clean = tmp_path_factory.mktemp("clean")
     course = tmp_path_factory.mktemp("fuzzed")
     for name in CONTROLS:
@@ -56,14 +59,14 @@ def run(tmp_path_factory):
         shutil.copytree(sample / "submitted" / name, course / "submitted" / name)
     generated = submissions(SEED, FUZZED)
     for name, data, _ in generated:
-        folder = course / "submitted" / name / "pooling"
+        folder = course / "submitted" / name / A
         folder.mkdir(parents=True)
-        (folder / "pooling.ipynb").write_bytes(data)
-    alone = autograde("pooling", clean, workers=1, quiet=True)
+        (folder / f"{A}.ipynb").write_bytes(data)
+    alone = autograde(A, clean, workers=1, quiet=True)
     assert sorted(alone.graded) == sorted(CONTROLS), alone.failed
     stages, seconds = {}, {}
-    for stage, args in (("autograde", ["autograde", "pooling", "--quiet"]),
-                        ("feedback", ["feedback", "pooling"]),
+    for stage, args in (("autograde", ["autograde", A, "--quiet"]),
+                        ("feedback", ["feedback", A]),
                         ("report", ["report", "--to", str(course / "report.html")]),
                         ("export", ["export", "--to", str(course / "grades.csv")])):
         stages[stage], seconds[stage] = _grader(*args, course=course)
@@ -103,8 +106,8 @@ def test_every_student_is_in_the_gradebook_with_every_grade(run):
     grades = sql_check(default_db_url(run["course"]))
     assert sorted(grades) == sorted(list(CONTROLS) + [n for n, _, _ in run["generated"]])
     with Gradebook(default_db_url(run["course"])) as gb:
-        top = gb.find_assignment("pooling").max_score
-        for sub in gb.find_assignment("pooling").submissions:
+        top = gb.find_assignment(A).max_score
+        for sub in gb.find_assignment(A).submissions:
             assert 0 <= sub.score <= top, sub.student_id
 
 
@@ -129,7 +132,7 @@ def test_unreadable_files_score_zero_and_are_named_everywhere(run):
         assert totals[name] == 0, name
         assert "not a readable notebook" in named.get(name, "") \
             or "no list of cells" in named.get(name, ""), name
-        page = (run["course"] / "feedback" / name / "pooling" / "pooling.html").read_text()
+        page = (run["course"] / "feedback" / name / A / f"{A}.html").read_text()
         assert "could not be read" in html.unescape(page), name
         assert re.search(rf">{name}</td><td><span[^>]*>unreadable file", report), name
 
@@ -145,7 +148,7 @@ def test_every_problem_is_named_in_feedback_and_report(run):
     incidents = report.split("crashed, timed out or hit a limit", 1)[1].split("<h3>", 1)[0]
     rebuilt = 0
     for name, why in named.items():
-        page = html.unescape((run["course"] / "feedback" / name / "pooling" / "pooling.html")
+        page = html.unescape((run["course"] / "feedback" / name / A / f"{A}.html")
                              .read_text(encoding="utf-8"))
         first = why.split("; ")[0][:60]
         assert first in page, (name, first)
@@ -159,7 +162,7 @@ def test_no_test_code_reaches_any_feedback_page(run):
     secrets = hidden_test_lines() | {"BEGIN HIDDEN TESTS", "hidden=True", "Model answer",
                                      "Rubric, for graders", "BEGIN SOLUTION",
                                      "Traceback (most recent call last)"}
-    pages = sorted((run["course"] / "feedback").glob("*/pooling/pooling.html"))
+    pages = sorted((run["course"] / "feedback").glob(f"*/{A}/{A}.html"))
     assert len(pages) == FUZZED + len(CONTROLS)
     for path in pages:
         page = html.unescape(path.read_text(encoding="utf-8"))

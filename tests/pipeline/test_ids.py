@@ -19,6 +19,9 @@ from grader.feedback import feedback
 from grader.ledger import MARKER, cached_results
 from grader.report import report
 from grader.sample import build
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 from ..scale._helpers import gradebook_grades, sql_check
 
@@ -30,11 +33,11 @@ IDS = {"jane.doe": "ada", "jane": "alan", "mary-jane": "claude", "007": "ada",
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     sample = tmp_path_factory.mktemp("sample")
-    build(sample, "pooling")
+    build(sample, A)
     course = tmp_path_factory.mktemp("ids")
     for student, like in IDS.items():
         shutil.copytree(sample / "submitted" / like, course / "submitted" / student)
-    summary = autograde("pooling", course, workers=2, quiet=True)
+    summary = autograde(A, course, workers=2, quiet=True)
     assert sorted(summary.graded) == sorted(IDS), summary.failed
     return course
 
@@ -52,10 +55,10 @@ def test_cached_under_their_own_ids(course):
     """One folder per student in the result cache, read back whole; a run
     that finds a kept result records it without grading it again"""
     for student in IDS:
-        assert results_path(course, "pooling", student, "pooling").is_file(), student
-    assert sorted(cached_results(course, "pooling")[0]) == sorted(IDS)
-    (course / "autograded" / "jane.doe" / "pooling" / MARKER).unlink()
-    again = autograde("pooling", course, workers=1, quiet=True)
+        assert results_path(course, A, student, A).is_file(), student
+    assert sorted(cached_results(course, A)[0]) == sorted(IDS)
+    (course / "autograded" / "jane.doe" / A / MARKER).unlink()
+    again = autograde(A, course, workers=1, quiet=True)
     assert again.graded == ["jane.doe"] and again.timings["graded"] == 0
 
 
@@ -63,7 +66,7 @@ def test_reported_fed_back_and_exported_under_their_own_ids(course, tmp_path):
     page = html.unescape(report(course, to=tmp_path / "report.html").read_text())
     assert ">o.brien.2</td>" in page and ">o</td>" not in page   # the corrupt file's incident
     assert "Still to grade in formgrader: 007, jane.doe, 李雷." in page
-    pages = {p.parts[-3]: p for p in feedback("pooling", course)}
+    pages = {p.parts[-3]: p for p in feedback(A, course)}
     assert sorted(pages) == sorted(IDS)
     assert "Feedback for <b>josé.álvarez</b>" in html.unescape(pages["josé.álvarez"].read_text())
     rows = list(csv.DictReader(open(export(course, to=tmp_path / "grades.csv"),

@@ -27,6 +27,9 @@ from grader.autograde import autograde
 from grader.course import EXERCISES, REPO, default_db_url
 from grader.ledger import read_marker
 from grader.sandbox.procs import descendants, proc_table
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 from ..scale._helpers import STUDENTS, sql_check
 
@@ -70,7 +73,7 @@ def test_a_signal_stops_the_run_and_everything_it_started(busy, tmp_path, sig, t
     everyone = sorted(STUDENTS + COPIES)
     log = open(tmp_path / "stderr", "w+")
     out = open(tmp_path / "stdout", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "grader", "autograde", "pooling",
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "autograde", A,
                              "--course", str(busy), "--workers", "2"],
                             cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"),
                             stdout=out, stderr=log, start_new_session=True)
@@ -98,13 +101,13 @@ def test_a_signal_stops_the_run_and_everything_it_started(busy, tmp_path, sig, t
         assert stopped_in < 10, f"{sig} took {stopped_in:.1f} s to stop the run"
         assert status == {"SIGINT": 130, "SIGTERM": 143}[sig]
         said = open(tmp_path / "stdout").read()
-        assert f"STOPPED by {sig}" in said and "run again: grader autograde pooling" in said
+        assert f"STOPPED by {sig}" in said and f"run again: grader autograde {A}" in said
         assert "Traceback" not in open(tmp_path / "stderr").read()
-    marked = {s for s in everyone if read_marker(busy, "pooling", s)}
+    marked = {s for s in everyone if read_marker(busy, A, s)}
     grades = sql_check(default_db_url(busy))         # complete rows only
     assert 3 <= len(marked) < len(everyone), "the signal did not land mid-run"
     assert marked <= set(grades)
-    again = autograde("pooling", busy, workers=2, quiet=True)
+    again = autograde(A, busy, workers=2, quiet=True)
     assert sorted(again.skipped) == sorted(marked)
     assert sorted(again.graded) == sorted(set(everyone) - marked)
     assert sorted(sql_check(default_db_url(busy))) == everyone
@@ -113,12 +116,12 @@ def test_a_signal_stops_the_run_and_everything_it_started(busy, tmp_path, sig, t
 def _slow_class(course, n):
     """n notebooks whose five extra cells sleep 8 s each: 40 s apiece"""
     for i in range(n):
-        nb = nbformat.read(EXERCISES / "pooling" / "pooling.ipynb", as_version=4)
+        nb = nbformat.read(EXERCISES / A / f"{A}.ipynb", as_version=4)
         nb.cells += [nbformat.v4.new_code_cell(f"import time\ntime.sleep(8)  # {i}.{k}")
                      for k in range(5)]
-        folder = course / "submitted" / f"slow{i}" / "pooling"
+        folder = course / "submitted" / f"slow{i}" / A
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / "pooling.ipynb")
+        nbformat.write(nb, folder / f"{A}.ipynb")
 
 
 def test_a_lost_dask_client_stops_its_tasks(tmp_path):
@@ -132,7 +135,7 @@ def test_a_lost_dask_client_stops_its_tasks(tmp_path):
         busy = lambda: sum(client.run(lambda dask_worker: len(dask_worker.state.executing))
                            .values())
         with open(tmp_path / "log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "grader", "autograde", "pooling",
+            proc = subprocess.Popen([sys.executable, "-m", "grader", "autograde", A,
                                      "--course", str(tmp_path), "--scheduler",
                                      cluster.scheduler_address], cwd=REPO, stdout=log,
                                     stderr=log)

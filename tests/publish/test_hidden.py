@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import assignments
 from grader.rubrics import rubrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*$(.*?)^[ \t]
                     re.M | re.S)
 # Boilerplate of any Python script, trusted or not
 IDIOMS = {'if __name__ == "__main__":', "HERE = Path(__file__).resolve().parent"}
-HIDDEN_MODULES = ["grader.reference", "grader.cases", "grader.plan", "grader.autograde",
+HIDDEN_MODULES = ["grader.assignments", "grader.instructor", "grader.plan", "grader.autograde",
                   "grader.grade", "grader.record", "grader.cli", "grader.release",
                   "grader.publish", "grader.sandbox.launcher"]
 
@@ -68,6 +69,10 @@ def hidden_lines():
             for match in REGION.finditer(src):
                 for line in _lines(match.group(2)):
                     hidden.setdefault(line, f"{path.relative_to(ROOT)} ({match.group(1).lower()})")
+            if cell.get("metadata", {}).get("grader", {}).get("checks"):
+                for line in _lines(src):     # a marker cell: the instructor's checks
+                    hidden.setdefault(line, f"{path.relative_to(ROOT)} (marker cell)")
+                continue
             shown |= _lines(REGION.sub("", src))
         for grade_id, text in rubrics(path.parent.name).items():
             for line in _lines(text):
@@ -100,12 +105,13 @@ def test_the_hidden_text_is_what_it_should_be():
     hidden = hidden_lines()
     sources = set(hidden.values())
     assert any("(solution)" in s for s in sources)
-    assert any("(hidden tests)" in s for s in sources)
+    assert any("(marker cell)" in s for s in sources)
     found = [text for path in (ROOT / "solutions").glob("*/*.ipynb")
              for text in rubrics(path.parent.name).values()]
     assert found and all(_lines(text) & set(hidden) for text in found)
     modules = {Path(m).parts[1] for m in sources if m.startswith("grader/")}
-    assert {"reference", "cases", "plan.py", "autograde.py", "publish.py"} <= modules, modules
+    assert {"assignments", "instructor.py", "plan.py", "autograde.py", "publish.py"} <= modules, \
+        modules
     assert any("corpus" in s for s in sources)
     assert len(hidden) > 2000, len(hidden)
 
@@ -122,14 +128,16 @@ def test_no_hidden_line_is_published(published):
 def test_the_check_finds_a_leak(published, tmp_path):
     """Would a reference module, a source notebook or a rubric be noticed if published?"""
     hidden = hidden_lines()
-    for path in [ROOT / "grader" / "reference" / "pooling.py",
-                 ROOT / "solutions" / "pooling" / "pooling.ipynb",
+    first = assignments.names()[0]
+    function = next(iter(assignments.modules(first)))
+    for path in [Path(assignments.module(function).__file__),
+                 ROOT / "solutions" / first / f"{first}.ipynb",
                  ROOT / "grader" / "plan.py"]:
         copy = tmp_path / path.name
         copy.write_bytes(path.read_bytes())
         assert any(line in hidden for line in published_lines(tmp_path)), path
         copy.unlink()
-    rubric = next(iter(rubrics("pooling").values()))
+    rubric = next(text for a in assignments.names() for text in rubrics(a).values())
     (tmp_path / "notes.md").write_text(f"# notes\n\n{rubric}\n")
     assert any(line in hidden for line in published_lines(tmp_path))
 
@@ -182,7 +190,7 @@ def _check_imports(result, root):
 
 def test_only_the_checks_import_from_the_published_tree(published):
     """With the tree on sys.path: `from grader.checks import check` works, and
-    grader.reference, grader.cases, grader.plan, grader.autograde, ... do not exist"""
+    grader.assignments, grader.instructor, grader.plan, grader.autograde, ... do not exist"""
     _check_imports(_imports([published], IMPORT_CODE), published)
 
 
@@ -206,14 +214,15 @@ def pool2d(X, pool_size, mode='max'):
 check('pool2d-values', pool2d)
 try:
     check('pool2d-values', pool2d, hidden=True)
-except RuntimeError as exc:
+except TypeError as exc:
     print('NO HIDDEN', exc)
 """
     result = _imports([published], code)
     assert result.returncode == 0, result.stderr
     assert "FAILED `pool2d` still raises NotImplementedError" in result.stdout
     assert "\u2714 pool2d returns the right numbers" in result.stdout
-    assert "NO HIDDEN hidden checks run only where the grader is installed" in result.stdout
+    # hidden checks are the instructor's (grader.instructor), never the students'
+    assert "NO HIDDEN check() got an unexpected keyword argument 'hidden'" in result.stdout
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 Four of the bundled sample students, graded for real (sandbox, nbgrader):
 ada (all correct, written answers given), alan (the d2l book's loop code:
-loses dtype and errors on pool2d), guido (softmax pooling that never
+loses dtype and errors on its first function), guido (a function that never
 returns: a timeout) and niklaus (a corrupt file). The rubric cells are added
 to the autograded notebooks as record.py does, then the feedback pages, the
 exports and the class report are written once.
@@ -12,6 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "artifacts"
@@ -25,16 +29,16 @@ def course(tmp_path_factory):
     from grader.rubrics import add_rubrics
     from grader.sample import build
     everyone = tmp_path_factory.mktemp("sample-class")
-    build(everyone, "pooling")
+    build(everyone, A)
     course = tmp_path_factory.mktemp("course")
     for name in STUDENTS:
         shutil.copytree(everyone / "submitted" / name, course / "submitted" / name)
-    summary = autograde("pooling", course, workers=1, quiet=True)
+    summary = autograde(A, course, workers=1, quiet=True)
     assert sorted(summary.graded) == sorted(STUDENTS), summary
     for name in STUDENTS:  # what record.py does once add_rubrics is wired in
-        path = course / "autograded" / name / "pooling" / "pooling.ipynb"
+        path = course / "autograded" / name / A / f"{A}.ipynb"
         nb = nbformat.read(path, as_version=4)
-        nbformat.write(add_rubrics(nb, "pooling"), path)
+        nbformat.write(add_rubrics(nb, A), path)
     return course
 
 
@@ -42,7 +46,7 @@ def course(tmp_path_factory):
 def pages(course):
     """{student: feedback HTML text}"""
     from grader.feedback import feedback
-    paths = feedback("pooling", course)
+    paths = feedback(A, course)
     return {p.parts[-3]: p.read_text(encoding="utf-8") for p in paths}
 
 

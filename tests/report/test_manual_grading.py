@@ -9,6 +9,9 @@ from nbgrader.api import Gradebook
 from grader.course import default_db_url
 from grader.export import export
 from grader.feedback import feedback
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 
 @pytest.fixture(scope="module")
@@ -18,18 +21,18 @@ def graded_by_hand(course, tmp_path_factory):
     copy = tmp_path_factory.mktemp("hand") / "course"
     shutil.copytree(course, copy)
     with Gradebook(default_db_url(copy)) as gb:
-        before = gb.find_submission("pooling", "ada").score
-        grade = gb.find_grade("max_vs_avg-answer", "pooling", "pooling", "ada")
+        before = gb.find_submission(A, "ada").score
+        grade = gb.find_grade("max_vs_avg-answer", A, A, "ada")
         grade.manual_score = 1.5
-        comment = gb.find_comment("max_vs_avg-answer", "pooling", "pooling", "ada")
+        comment = gb.find_comment("max_vs_avg-answer", A, A, "ada")
         comment.manual_comment = ("Good contrast of what each passes on.\n\n"
                                   "Say where the *gradient* goes for the second point.")
-        grade = gb.find_grade("min_pool-answer", "pooling", "pooling", "ada")
+        grade = gb.find_grade("min_pool-answer", A, A, "ada")
         grade.manual_score = 2.0
         grade.needs_manual_grade = False  # as formgrader's API does
         gb.db.commit()
     export(copy, to=copy / "grades.csv", canvas=copy / "canvas.csv")
-    pages = feedback("pooling", copy, student="ada")
+    pages = feedback(A, copy, student="ada")
     return copy, before, pages[0].read_text(encoding="utf-8")
 
 

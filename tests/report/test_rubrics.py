@@ -8,6 +8,9 @@ from nbgrader.preprocessors import CheckCellMetadata
 from traitlets.config import Config
 
 from grader.rubrics import HEADING, add_rubrics, is_rubric, rubrics
+from grader.sample import default_assignment
+
+A = default_assignment()  # the assignment with the sample class
 
 ANSWERS = ["max_vs_avg-answer", "min_pool-answer", "softmax_pool-answer"]
 
@@ -17,16 +20,16 @@ def gid(cell):
 
 
 def test_rubrics_come_from_the_source_solution_region():
-    found = rubrics("pooling")
+    found = rubrics(A)
     assert sorted(found) == sorted(ANSWERS)
     for text in found.values():
         assert "**Rubric (2 points).**" in text and "### " not in text
 
 
 def test_a_locked_rubric_cell_follows_each_answer(course):
-    path = course / "autograded" / "ada" / "pooling" / "pooling.ipynb"
+    path = course / "autograded" / "ada" / A / f"{A}.ipynb"
     nb = nbformat.read(path, as_version=4)
-    add_rubrics(nb, "pooling")  # again: idempotent
+    add_rubrics(nb, A)  # again: idempotent
     ids = [gid(c) for c in nb.cells]
     assert sum(is_rubric(c) for c in nb.cells) == 3
     for answer in ANSWERS:
@@ -48,11 +51,11 @@ def test_formgrader_shows_the_rubric_after_the_answer(course):
     c = Config()
     c.HTMLExporter.template_name = "formgrade"
     c.HTMLExporter.extra_template_basedirs = [templates]
-    resources = {"assignment_id": "pooling", "notebook_id": "pooling", "submission_id": "x",
+    resources = {"assignment_id": A, "notebook_id": A, "submission_id": "x",
                  "index": 0, "total": 1, "base_url": "", "student": "ada",
                  "last_name": None, "first_name": None, "notebook_path": "x"}
     page, _ = HTMLExporter(config=c).from_filename(
-        str(course / "autograded" / "ada" / "pooling" / "pooling.ipynb"), resources=resources)
+        str(course / "autograded" / "ada" / A / f"{A}.ipynb"), resources=resources)
     box = page.index('id="max_vs_avg-answer-comment"')
     rubric = page.index("Rubric, for graders")
     assert box < rubric < page.index("Question 2.")

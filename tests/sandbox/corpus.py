@@ -1,5 +1,7 @@
-"""A hostile corpus: the released pooling exercise with the solution's code
-plus one attack each, graded by `grade_notebook` in one warm sandbox.
+"""A hostile corpus: the released exercise of the test-only assignment
+(tests/practice.py: copies of four of the course's functions under other
+names) with the solution's code plus one attack each, graded by
+`grade_notebook` in one warm sandbox.
 
 Every test asks three questions of its attack:
 - does it GAIN nothing?  the attacked (or wrong) function loses exactly what
@@ -17,23 +19,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.course import source_folder
 from grader.grade import grade_notebook
 from grader.plan import DEFAULT_SEED
 from grader.sandbox.bwrap import UID_BASE, bwrap_works
 from grader.sandbox.limits import Limits
 
+from ..practice import ASSIGNMENT, RELEASED as RELEASE
+
 REPO = Path(__file__).resolve().parents[2]
-SOLUTION = REPO / "solutions" / "pooling" / "pooling.ipynb"
-RELEASE = REPO / "exercises" / "pooling" / "pooling.ipynb"
-ASSIGNMENT = "pooling"
+SOLUTION = source_folder(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 
 # Small limits keep the suite quick; every hostile test stays well inside them
 LIMITS = Limits(memory_mb=2048, sandbox_memory_mb=4096, cell_seconds=3, call_seconds=2,
                 function_seconds=10, notebook_seconds=60, processes=32, file_mb=16,
                 scratch_mb=64, result_mb=16, restarts=4)
 
-# A wrong pool2d: right shape and dtype, wrong numbers, no gradient, no ValueError
-WRONG_POOL2D = '''def pool2d(X, pool_size, mode='max'):
+# A wrong local_pool: right shape and dtype, wrong numbers, no gradient, no ValueError
+WRONG_POOL2D = '''def local_pool(X, pool_size, mode='max'):
     p_h, p_w = pool_size
     return torch.zeros(X.shape[0] - p_h + 1, X.shape[1] - p_w + 1, dtype=X.dtype,
                        device=X.device)
@@ -61,15 +64,15 @@ def solution_code():
 
 
 SOLUTION_CODE = solution_code()
-RIGHT_POOL2D = SOLUTION_CODE["pool2d"].replace("def pool2d(", "def _pool2d_right(", 1)
+RIGHT_POOL2D = SOLUTION_CODE["local_pool"].replace("def local_pool(", "def _local_pool_right(", 1)
 
-# A pool2d that computes the right numbers but scribbles on its input after
+# A local_pool that computes the right numbers but scribbles on its input after
 IN_PLACE_POOL2D = RIGHT_POOL2D + '''
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     kept = X.detach().clone()  # what an attack may want to show instead
-    Y = _pool2d_right(X, pool_size, mode)
+    Y = _local_pool_right(X, pool_size, mode)
     with torch.no_grad():
         X.mul_(-1).add_(7)
     return Y

@@ -84,7 +84,7 @@ for what in sorted(found):
 def test_no_process_holds_the_previous_students_code_or_output(sandbox, harms_nobody):
     """Student A's code and printed output are somewhere in the memory of
     the processes that graded A; student B scans the memory of its own
-    process for them (the previous student's `def pool2d(` is found the
+    process for them (the previous student's `def local_pool(` is found the
     same way)"""
     code_token, out_token = uuid.uuid4().hex[:12], uuid.uuid4().hex[:12]
     first = grade(sandbox, notebook(after=leave_in_memory(code_token, out_token)))

@@ -48,13 +48,13 @@ def test_infinite_loop_at_top_level(sandbox, harms_nobody):
 
 @needs_isolation
 def test_infinite_loop_in_a_function(sandbox, harms_nobody):
-    """pool2d never returns: it loses its points, nothing else does"""
-    hang = "def pool2d(X, pool_size, mode='max'):\n" + "\n".join(
+    """local_pool never returns: it loses its points, nothing else does"""
+    hang = "def local_pool(X, pool_size, mode='max'):\n" + "\n".join(
         "    " + line for line in LOOP.splitlines())
-    result = grade(sandbox, notebook({"pool2d": hang}))
-    assert points(result, "pool2d") == 0
-    assert "did not finish" in result.verdicts["pool2d-values"].message
-    others_full(result, "pool2d")
+    result = grade(sandbox, notebook({"local_pool": hang}))
+    assert points(result, "local_pool") == 0
+    assert "did not finish" in result.verdicts["local_pool-values"].message
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -63,7 +63,7 @@ import torch
 x = torch.empty(20 << 30, dtype=torch.uint8)
 '''
 HOG_2 = "y = bytearray(20 << 30)"
-HOG_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
+HOG_IN_FUNCTION = '''def window_cost(c, h, w, pool_size, stride, padding):
     return len(bytearray(20 << 30))
 '''
 
@@ -71,12 +71,12 @@ HOG_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
 @needs_isolation
 def test_memory_hog(sandbox, harms_nobody):
     """Allocating 20 GB at the top level and in a function fails cleanly"""
-    nb = notebook({"pool_cost": HOG_IN_FUNCTION}, before=[HOG, HOG_2])
+    nb = notebook({"window_cost": HOG_IN_FUNCTION}, before=[HOG, HOG_2])
     result = grade(sandbox, nb)
     assert _cell_status(result, "torch.empty(20", nb) == "error"
     assert _cell_status(result, "bytearray(20", nb) == "error"
-    assert points(result, "pool_cost") == 0
-    others_full(result, "pool_cost")
+    assert points(result, "window_cost") == 0
+    others_full(result, "window_cost")
     harms_nobody()
 
 
@@ -147,7 +147,7 @@ if os.fork() == 0:  # a daemon: double fork, new session
 threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()
 print("SPAWNED", flush=True)
 '''
-SPAWN_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
+SPAWN_IN_FUNCTION = '''def window_cost(c, h, w, pool_size, stride, padding):
     import subprocess
     try:
         subprocess.Popen(["sleep", "1000.321"], start_new_session=True)
@@ -155,7 +155,7 @@ SPAWN_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
     except OSError as exc:
         print("BLOCKED spawn in function", type(exc).__name__, flush=True)
 ''' + "\n".join(__import__("tests.sandbox.corpus", fromlist=["x"]).SOLUTION_CODE[
-    "pool_cost"].splitlines()[1:])
+    "window_cost"].splitlines()[1:])
 
 
 @needs_isolation
@@ -163,7 +163,7 @@ def test_no_processes_left_behind(sandbox, harms_nobody):
     """`sleep 1000.321` started by subprocess, by a double-forked daemon with
     its own session, and from inside a function: nothing of the student's
     is running on the host once the grade is in"""
-    nb = notebook({"pool_cost": SPAWN_IN_FUNCTION}, after=[LEAVE_PROCESSES])
+    nb = notebook({"window_cost": SPAWN_IN_FUNCTION}, after=[LEAVE_PROCESSES])
     result = grade(sandbox, nb)
     assert markers(result, "SPAWNED")
     assert markers(result, "BLOCKED spawn in function")  # no processes inside a call
@@ -183,39 +183,39 @@ sys.stdout.write("x" * (50 << 20))
 sys.stdout.flush()
 sys.stderr.write("y" * (8 << 20))
 '''
-FLOOD_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
+FLOOD_IN_FUNCTION = '''def window_cost(c, h, w, pool_size, stride, padding):
     print("z" * (1 << 20))
 ''' + "\n".join(__import__("tests.sandbox.corpus", fromlist=["x"]).SOLUTION_CODE[
-    "pool_cost"].splitlines()[1:])
+    "window_cost"].splitlines()[1:])
 
 
 @needs_isolation
 def test_output_flood(sandbox, harms_nobody):
     """50 MB printed by a cell, a megabyte per call by a function: graded as
     usual, 64 KB of it kept"""
-    result = grade(sandbox, notebook({"pool_cost": FLOOD_IN_FUNCTION}, before=[FLOOD]))
+    result = grade(sandbox, notebook({"window_cost": FLOOD_IN_FUNCTION}, before=[FLOOD]))
     assert full_marks(result)
     assert len(result.output.text) <= 64 * 1024
     assert result.output.total_bytes >= 58 << 20
     harms_nobody()
 
 
-RESULT_FLOOD = '''def pool2d(X, pool_size, mode='max'):
+RESULT_FLOOD = '''def local_pool(X, pool_size, mode='max'):
     return torch.zeros(1000, 1000, dtype=torch.float64)  # 8 MB a call
 '''
 
 
 @needs_isolation
 def test_result_flood(sandbox, harms_nobody):
-    """pool2d returns 8 MB a call: it is stopped at the result limit, and
+    """local_pool returns 8 MB a call: it is stopped at the result limit, and
     the grader holds no more than that"""
-    result = grade(sandbox, notebook({"pool2d": RESULT_FLOOD}))
-    assert points(result, "pool2d") == 0
+    result = grade(sandbox, notebook({"local_pool": RESULT_FLOOD}))
+    assert points(result, "local_pool") == 0
     # stopped at its budget: no more than that (and the other functions'
     # results) reached the grader
     assert result.received_bytes < (LIMITS.result_mb << 20) + (8 << 20), \
         result.received_bytes
-    others_full(result, "pool2d")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -235,15 +235,15 @@ def test_kernel_death_at_top_level(sandbox, harms_nobody):
 
 @needs_isolation
 def test_kernel_death_in_functions(sandbox, harms_nobody):
-    """os._exit in pool2d, a segfault in pool_cost: they lose their points,
+    """os._exit in local_pool, a segfault in window_cost: they lose their points,
     nothing else does"""
-    code = {"pool2d": "def pool2d(X, pool_size, mode='max'):\n    import os\n    os._exit(1)\n",
-            "pool_cost": "def pool_cost(c, h, w, pool_size, stride, padding):\n"
+    code = {"local_pool": "def local_pool(X, pool_size, mode='max'):\n    import os\n    os._exit(1)\n",
+            "window_cost": "def window_cost(c, h, w, pool_size, stride, padding):\n"
                          "    import ctypes\n    return ctypes.string_at(0)\n"}
     result = grade(sandbox, notebook(code))
-    assert points(result, "pool2d") == 0 and points(result, "pool_cost") == 0
-    assert "segmentation fault" in result.verdicts["pool_cost-values"].message
-    others_full(result, "pool2d", "pool_cost")
+    assert points(result, "local_pool") == 0 and points(result, "window_cost") == 0
+    assert "segmentation fault" in result.verdicts["window_cost-values"].message
+    others_full(result, "local_pool", "window_cost")
     harms_nobody()
 
 
@@ -259,7 +259,7 @@ REDIRECT = '''
 import os
 os.dup2(os.open("/dev/null", os.O_WRONLY), 3)
 '''
-CLOSE_IN_FUNCTION = '''def pool2d(X, pool_size, mode='max'):
+CLOSE_IN_FUNCTION = '''def local_pool(X, pool_size, mode='max'):
     import os
     os.closerange(0, 1024)
 '''
@@ -269,10 +269,10 @@ CLOSE_IN_FUNCTION = '''def pool2d(X, pool_size, mode='max'):
 def test_closing_or_scribbling_on_protocol_fds(sandbox, harms_nobody):
     """Garbage written to the event pipe, every descriptor closed, the event
     pipe redirected to /dev/null, at the top level and in a function"""
-    nb = notebook({"pool2d": CLOSE_IN_FUNCTION}, before=[SCRIBBLE, CLOSE_ALL, REDIRECT])
+    nb = notebook({"local_pool": CLOSE_IN_FUNCTION}, before=[SCRIBBLE, CLOSE_ALL, REDIRECT])
     result = grade(sandbox, nb)
-    assert points(result, "pool2d") == 0
-    others_full(result, "pool2d")
+    assert points(result, "local_pool") == 0
+    others_full(result, "local_pool")
     for fragment in ("\\xff", "closerange(0, 1024)\n", "dev/null"):
         status = next(v.status for k, v in result.cells.items()
                       if k != "None" and fragment in nb.cells[int(k)].source)

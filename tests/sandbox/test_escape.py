@@ -77,7 +77,7 @@ for host in {hosts}:
     except OSError as exc:
         print("BLOCKED tcp", host, type(exc).__name__, flush=True)
 '''
-CONNECT_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
+CONNECT_IN_FUNCTION = '''def window_cost(c, h, w, pool_size, stride, padding):
     import socket
     try:
         socket.create_connection(("127.0.0.1", {port}), timeout=0.2).close()
@@ -85,7 +85,7 @@ CONNECT_IN_FUNCTION = '''def pool_cost(c, h, w, pool_size, stride, padding):
     except OSError:
         pass
 ''' + "\n".join(__import__("tests.sandbox.corpus", fromlist=["x"]).SOLUTION_CODE[
-    "pool_cost"].splitlines()[1:])
+    "window_cost"].splitlines()[1:])
 
 
 @needs_isolation
@@ -102,7 +102,7 @@ def test_no_connection_to_host_loopback(sandbox, harms_nobody):
         assert len(server.got) == 1
         attack = CONNECT.replace("{hosts}", repr(hosts)).replace("{port}", str(port))
         result = grade(sandbox, notebook(
-            {"pool_cost": CONNECT_IN_FUNCTION.replace("{port}", str(port))}, after=[attack]))
+            {"window_cost": CONNECT_IN_FUNCTION.replace("{port}", str(port))}, after=[attack]))
     finally:
         server.close()
     assert not markers(result, "CONNECTED"), markers(result, "CONNECTED")

@@ -28,40 +28,40 @@ builtins.any = lambda *a: False
 
 def test_patched_comparisons_and_builtins_gain_nothing(sandbox, baseline, harms_nobody):
     """Does patching torch, numpy and builtins comparisons, at the top level
-    and inside the function at call time, rescue a wrong pool2d?"""
+    and inside the function at call time, rescue a wrong local_pool?"""
     wrong_patching = WRONG_POOL2D.replace(
         "    p_h, p_w = pool_size",
         "\n".join("    " + line for line in PATCH_COMPARISONS.strip().splitlines())
         + "\n    p_h, p_w = pool_size")
-    result = grade(sandbox, notebook({"pool2d": wrong_patching}, after=[PATCH_COMPARISONS]))
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result.verdicts["pool2d-values"].passed
-    assert points(result, "pool2d") == points(reference, "pool2d")
-    gains_nothing(result, reference, "pool2d")
+    result = grade(sandbox, notebook({"local_pool": wrong_patching}, after=[PATCH_COMPARISONS]))
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    assert not result.verdicts["local_pool-values"].passed
+    assert points(result, "local_pool") == points(reference, "local_pool")
+    gains_nothing(result, reference, "local_pool")
     harms_nobody()
 
 
 def in_place_change_is_found(sandbox, baseline, attack):
-    """Grade `attack`, a pool2d that changes its input in place and then
+    """Grade `attack`, a local_pool that changes its input in place and then
     tries to hide it: the `unchanged` aspect must fail and the attack gain
-    nothing over the plain in-place pool2d. (result, reference)"""
-    result = grade(sandbox, notebook({"pool2d": attack}))
-    reference = baseline({"pool2d": IN_PLACE_POOL2D})
-    assert not result.verdicts["pool2d-unchanged"].passed
-    gains_nothing(result, reference, "pool2d")
+    nothing over the plain in-place local_pool. (result, reference)"""
+    result = grade(sandbox, notebook({"local_pool": attack}))
+    reference = baseline({"local_pool": IN_PLACE_POOL2D})
+    assert not result.verdicts["local_pool-unchanged"].passed
+    gains_nothing(result, reference, "local_pool")
     return result, reference
 
 
 def test_patched_equal_cannot_hide_an_in_place_change(sandbox, baseline, harms_nobody):
-    """A pool2d that changes its input in place, and patches torch.equal (the
+    """A local_pool that changes its input in place, and patches torch.equal (the
     comparison the in-sandbox check once used) so that nothing seems to
     change: does it keep the `unchanged` point?"""
     patching = IN_PLACE_POOL2D.replace(
         "    return Y", "    torch.equal = lambda *a, **k: True\n"
                        "    torch.Tensor.equal = lambda *a, **k: True\n    return Y")
     result, reference = in_place_change_is_found(sandbox, baseline, patching)
-    assert not reference.verdicts["pool2d-unchanged"].passed
-    others_full(result, "pool2d")
+    assert not reference.verdicts["local_pool-unchanged"].passed
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -78,7 +78,7 @@ LIAR_INPUT = IN_PLACE_POOL2D.replace("    return Y", '''
 
 
 def test_inputs_dressed_as_lying_subclasses_are_still_seen(sandbox, baseline, harms_nobody):
-    """A pool2d that changes X, then turns X into a tensor subclass whose
+    """A local_pool that changes X, then turns X into a tensor subclass whose
     __torch_function__ (and an instance attribute `detach`) shows the old
     values: is the in-place change still found?"""
     in_place_change_is_found(sandbox, baseline, LIAR_INPUT)
@@ -97,7 +97,7 @@ SERIAL_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''
 
 def test_patched_serialisation_cannot_hide_an_in_place_change(sandbox, baseline,
                                                                harms_nobody):
-    """A pool2d that changes X and patches the grader's own encoder so that
+    """A local_pool that changes X and patches the grader's own encoder so that
     the inputs are sent back as they were: is the change still found?"""
     in_place_change_is_found(sandbox, baseline, SERIAL_FORGER)
     harms_nobody()
@@ -116,7 +116,7 @@ SHADOW_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''
 
 def test_an_added_class_attribute_cannot_hide_an_in_place_change(sandbox, baseline,
                                                                    harms_nobody):
-    """A pool2d that changes X, then adds `contiguous` to torch.Tensor (a
+    """A local_pool that changes X, then adds `contiguous` to torch.Tensor (a
     name its dict never had, shadowing the C method the encoder uses) to
     show the old X. Restoring only the names that existed would miss it:
     is the change still found?"""
@@ -139,9 +139,9 @@ def _lying_put(t, blobs):
 _wire._put_tensor = _lying_put  # patched once, in a cell, before any call
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     _kept[tuple(X.shape)] = X.detach().clone()
-    Y = _pool2d_right(X, pool_size, mode)
+    Y = _local_pool_right(X, pool_size, mode)
     with torch.no_grad():
         X.mul_(-1).add_(7)
     return Y
@@ -158,8 +158,8 @@ def test_encoder_patched_by_a_cell_cannot_hide_an_in_place_change(sandbox, basel
 
 
 HIDDEN_MAX_POOL = '''
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
-    pool = getattr(F, "max_" + "pool2d")  # no name for the source check to read
+def max_as_conv(X, pool_size, stride=None, padding=0):
+    pool = getattr(F, "max_" + "local_pool")  # no name for the source check to read
     return pool(X, pool_size, stride, padding)
 '''
 SORTED_SHADOW = '''
@@ -170,16 +170,16 @@ _calls.sorted = lambda ops, *a, **k: ["convolution"]  # run_call sorts the trace
 
 def test_a_global_that_shadows_a_builtin_cannot_forge_the_trace(sandbox, baseline,
                                                                 harms_nobody):
-    """max_pool_as_conv calling F.max_pool2d under a name built at run time,
+    """max_as_conv calling F.max_pool2d under a name built at run time,
     and a cell that adds `sorted` to the module that records the traced ops
     (a global shadows the builtin), so that they read as one convolution:
     does it get the `structure` points?"""
-    result = grade(sandbox, notebook({"max_pool_as_conv": HIDDEN_MAX_POOL},
+    result = grade(sandbox, notebook({"max_as_conv": HIDDEN_MAX_POOL},
                                      after=[SORTED_SHADOW]))
-    reference = baseline({"max_pool_as_conv": HIDDEN_MAX_POOL})
-    assert not reference.verdicts["max_pool_as_conv-structure"].passed
-    assert not result.verdicts["max_pool_as_conv-structure"].passed
-    gains_nothing(result, reference, "max_pool_as_conv")
+    reference = baseline({"max_as_conv": HIDDEN_MAX_POOL})
+    assert not reference.verdicts["max_as_conv-structure"].passed
+    assert not result.verdicts["max_as_conv-structure"].passed
+    gains_nothing(result, reference, "max_as_conv")
     harms_nobody()
 
 
@@ -202,7 +202,7 @@ TRACE_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''    import sys
 
 
 def test_trace_hook_cannot_rewrite_the_outcome(sandbox, baseline, harms_nobody):
-    """A pool2d that installs a trace function on the grader's frames to
+    """A local_pool that installs a trace function on the grader's frames to
     rewrite the outcome as it is returned: does it keep `unchanged`?"""
     in_place_change_is_found(sandbox, baseline, TRACE_FORGER)
     harms_nobody()
@@ -221,13 +221,13 @@ FRAME_FORGER = IN_PLACE_POOL2D.replace("    return Y", '''    import sys
 
 
 def test_caller_frames_cannot_rewrite_the_kept_inputs(sandbox, baseline, harms_nobody):
-    """A pool2d that walks up the caller's frames and overwrites the copy of
+    """A local_pool that walks up the caller's frames and overwrites the copy of
     its inputs taken before the call: does it keep `unchanged`?"""
     in_place_change_is_found(sandbox, baseline, FRAME_FORGER)
     harms_nobody()
 
 
-RAISING_POOL2D = '''def pool2d(X, pool_size, mode='max'):
+RAISING_POOL2D = '''def local_pool(X, pool_size, mode='max'):
     raise RuntimeError("not done")
 '''
 SWALLOW = '''
@@ -239,14 +239,14 @@ get_ipython().set_custom_exc((BaseException,), swallow)
 
 def test_custom_exception_handler_swallows_nothing(sandbox, baseline, harms_nobody):
     """get_ipython().set_custom_exc(...) hides every failing cell: does a
-    pool2d that raises, and a cell that raises, then look right?"""
-    result = grade(sandbox, notebook({"pool2d": RAISING_POOL2D},
+    local_pool that raises, and a cell that raises, then look right?"""
+    result = grade(sandbox, notebook({"local_pool": RAISING_POOL2D},
                                      before=[SWALLOW], after=["1 / 0"]))
-    reference = baseline({"pool2d": RAISING_POOL2D})
+    reference = baseline({"local_pool": RAISING_POOL2D})
     assert markers(result, "SWALLOWED")  # the handler did run in the notebook
-    assert points(result, "pool2d") == points(reference, "pool2d") == 0
-    gains_nothing(result, reference, "pool2d")
-    others_full(result, "pool2d")
+    assert points(result, "local_pool") == points(reference, "local_pool") == 0
+    gains_nothing(result, reference, "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -254,7 +254,7 @@ DISPLAY_HOOKS = '''
 import sys
 from grader.checks import notebook as _nb
 def fake(*a, **k):
-    print("\\u2714 pool2d returns the right numbers (hidden and public cases)")
+    print("\\u2714 local_pool returns the right numbers (hidden and public cases)")
 sys.displayhook = fake
 sys.excepthook = fake
 get_ipython().displayhook.__class__.__call__ = lambda self, obj=None: fake()
@@ -267,13 +267,13 @@ fake()
 
 def test_display_hooks_change_nothing(sandbox, baseline, harms_nobody):
     """Display and exception hooks replaced, `check` replaced by one that
-    always prints success: does a wrong pool2d gain anything?"""
-    result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, before=[DISPLAY_HOOKS],
-                                     after=["pool2d"]))
-    reference = baseline({"pool2d": WRONG_POOL2D})
+    always prints success: does a wrong local_pool gain anything?"""
+    result = grade(sandbox, notebook({"local_pool": WRONG_POOL2D}, before=[DISPLAY_HOOKS],
+                                     after=["local_pool"]))
+    reference = baseline({"local_pool": WRONG_POOL2D})
     assert "right numbers" in result.output.text
-    assert points(result, "pool2d") == points(reference, "pool2d")
-    gains_nothing(result, reference, "pool2d")
+    assert points(result, "local_pool") == points(reference, "local_pool")
+    gains_nothing(result, reference, "local_pool")
     harms_nobody()
 
 
@@ -288,7 +288,7 @@ LYING_RESULT = '''class Liar(torch.Tensor):
         return super().__torch_function__(func, types, args, kwargs or {})
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     p_h, p_w = pool_size
     Y = torch.zeros(X.shape[0] - p_h + 1, X.shape[1] - p_w + 1, dtype=X.dtype)
     return Y.as_subclass(Liar)
@@ -296,21 +296,21 @@ def pool2d(X, pool_size, mode='max'):
 
 
 def test_lying_tensor_subclass_result_gets_no_points(sandbox, baseline, harms_nobody):
-    """pool2d returns a Tensor subclass whose __torch_function__ says every
+    """local_pool returns a Tensor subclass whose __torch_function__ says every
     comparison holds: is it judged as the numbers it holds (or not at all)?"""
-    result = grade(sandbox, notebook({"pool2d": LYING_RESULT}))
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result.verdicts["pool2d-values"].passed
-    assert "Liar" in result.verdicts["pool2d-values"].message
-    gains_nothing(result, reference, "pool2d")
-    others_full(result, "pool2d")
+    result = grade(sandbox, notebook({"local_pool": LYING_RESULT}))
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    assert not result.verdicts["local_pool-values"].passed
+    assert "Liar" in result.verdicts["local_pool-values"].message
+    gains_nothing(result, reference, "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
 SNOOP = '''_SNOOPED = []
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     import gc, sys
     p_h, p_w = pool_size
     shape = (X.shape[0] - p_h + 1, X.shape[1] - p_w + 1)
@@ -338,17 +338,17 @@ def pool2d(X, pool_size, mode='max'):
 
 
 def test_frames_and_gc_hold_no_expected_outputs(sandbox, baseline, harms_nobody):
-    """pool2d searches the callers' frames and gc.get_objects() for the
+    """local_pool searches the callers' frames and gc.get_objects() for the
     expected result: is there anything to find?"""
-    result = grade(sandbox, notebook({"pool2d": SNOOP}))
-    reference = baseline({"pool2d": WRONG_POOL2D})
+    result = grade(sandbox, notebook({"local_pool": SNOOP}))
+    reference = baseline({"local_pool": WRONG_POOL2D})
     assert not markers(result, "SNOOPED frame")
-    assert not result.verdicts["pool2d-values"].passed
-    gains_nothing(result, reference, "pool2d")
+    assert not result.verdicts["local_pool-values"].passed
+    gains_nothing(result, reference, "local_pool")
     harms_nobody()
 
 
-ZEROING = '''def pool2d(X, pool_size, mode='max'):
+ZEROING = '''def local_pool(X, pool_size, mode='max'):
     p_h, p_w = pool_size
     with torch.no_grad():
         X.zero_()
@@ -357,14 +357,14 @@ ZEROING = '''def pool2d(X, pool_size, mode='max'):
 
 
 def test_zeroed_inputs_do_not_fool_the_reference(sandbox, baseline, harms_nobody):
-    """pool2d zeroes its input and returns zeros, hoping the reference is
+    """local_pool zeroes its input and returns zeros, hoping the reference is
     computed afterwards on the same tensor: is it judged on the originals?"""
-    result = grade(sandbox, notebook({"pool2d": ZEROING}))
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result.verdicts["pool2d-values"].passed
-    assert not result.verdicts["pool2d-unchanged"].passed
-    gains_nothing(result, reference, "pool2d")
-    others_full(result, "pool2d")
+    result = grade(sandbox, notebook({"local_pool": ZEROING}))
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    assert not result.verdicts["local_pool-values"].passed
+    assert not result.verdicts["local_pool-unchanged"].passed
+    gains_nothing(result, reference, "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -384,11 +384,11 @@ def _forged_frames():
     jobs, blobs = f.f_locals["jobs"], f.f_locals["blobs"]
     frames = []
     for j, job in enumerate(jobs):
-        if job["function"] != "pool2d":
+        if job["function"] != "local_pool":
             continue
         for k, header in enumerate(job["calls"]):
             out = []
-            body = wire.put_outcome(run_call(_pool2d_right, wire.get_call(header, blobs)), out)
+            body = wire.put_outcome(run_call(_local_pool_right, wire.get_call(header, blobs)), out)
             frames.append(wire.pack({"ev": "outcome", "job": j, "call": k, "outcome": body}, out))
     frames.append(wire.pack({"ev": "done"}))
     return frames
@@ -416,25 +416,25 @@ threading.Thread(target=_spray, args=(30,), daemon=True).start()
 
 
 def test_forged_frames_on_every_fd_gain_nothing(sandbox, baseline, harms_nobody):
-    """The notebook computes the right outcomes for pool2d's hidden calls
+    """The notebook computes the right outcomes for local_pool's hidden calls
     (found in the sandbox's frames) and keeps writing them as protocol
     frames to every file descriptor from a background process: is a wrong
-    pool2d credited with them, or the next student disturbed?"""
-    result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, after=[FORGER]))
-    reference = baseline({"pool2d": WRONG_POOL2D})
+    local_pool credited with them, or the next student disturbed?"""
+    result = grade(sandbox, notebook({"local_pool": WRONG_POOL2D}, after=[FORGER]))
+    reference = baseline({"local_pool": WRONG_POOL2D})
     assert markers(result, "FORGED")  # the attack found the calls and forged
-    assert not result.verdicts["pool2d-values"].passed
-    gains_nothing(result, reference, "pool2d")
+    assert not result.verdicts["local_pool-values"].passed
+    gains_nothing(result, reference, "local_pool")
     harms_nobody()
 
 
 FORGER_IN_FUNCTION = RIGHT_POOL2D + '''
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     import os
     from grader.checks import wire
     from grader.checks.calls import Call, run_call
-    good = run_call(_pool2d_right, Call("pool2d", (X.detach().clone(), pool_size, mode)))
+    good = run_call(_local_pool_right, Call("local_pool", (X.detach().clone(), pool_size, mode)))
     for j in range(7):
         for k in range(80):
             out = []
@@ -456,11 +456,11 @@ def pool2d(X, pool_size, mode='max'):
 
 
 def test_forged_frames_from_a_function_gain_nothing(sandbox, baseline, harms_nobody):
-    """A wrong pool2d that, while it is called, writes right-looking outcomes
+    """A wrong local_pool that, while it is called, writes right-looking outcomes
     for every job and call and a forged `job_exit` to every descriptor"""
-    result = grade(sandbox, notebook({"pool2d": FORGER_IN_FUNCTION}))
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not result.verdicts["pool2d-values"].passed
-    gains_nothing(result, reference, "pool2d")
-    others_full(result, "pool2d")
+    result = grade(sandbox, notebook({"local_pool": FORGER_IN_FUNCTION}))
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    assert not result.verdicts["local_pool-values"].passed
+    gains_nothing(result, reference, "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()

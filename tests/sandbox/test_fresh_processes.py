@@ -28,7 +28,7 @@ WHERE = '''
 import os
 _where = os.getpid()
 '''
-REPORTING_POOL_COST = '''def pool_cost(c, h, w, pool_size, stride, padding):
+REPORTING_POOL_COST = '''def window_cost(c, h, w, pool_size, stride, padding):
     import os
     print("POOL_COST in", os.getpid(), "cells ran in", _where, flush=True)
 '''
@@ -61,8 +61,8 @@ def test_each_function_runs_in_a_process_that_ran_the_cells_itself(fresh):
     """The function's process is the one whose cells defined it (the cells
     are replayed there), not a fork of another"""
     from .corpus import SOLUTION_CODE
-    code = REPORTING_POOL_COST + "\n".join(SOLUTION_CODE["pool_cost"].splitlines()[1:])
-    result = grade(fresh, notebook({"pool_cost": code}, before=[WHERE]))
+    code = REPORTING_POOL_COST + "\n".join(SOLUTION_CODE["window_cost"].splitlines()[1:])
+    result = grade(fresh, notebook({"window_cost": code}, before=[WHERE]))
     lines = markers(result, "POOL_COST")
     assert lines
     for line in lines:
@@ -73,13 +73,13 @@ def test_each_function_runs_in_a_process_that_ran_the_cells_itself(fresh):
 
 def test_a_hang_or_crash_still_costs_only_its_function(fresh):
     """The fresh path keeps the per-function isolation of deadlines and deaths"""
-    code = {"pool2d": "def pool2d(X, pool_size, mode='max'):\n    while True:\n        pass\n",
-            "pool_cost": "def pool_cost(c, h, w, pool_size, stride, padding):\n"
+    code = {"local_pool": "def local_pool(X, pool_size, mode='max'):\n    while True:\n        pass\n",
+            "window_cost": "def window_cost(c, h, w, pool_size, stride, padding):\n"
                          "    import os\n    os._exit(1)\n"}
     result = grade(fresh, notebook(code))
-    assert points(result, "pool2d") == 0 and points(result, "pool_cost") == 0
+    assert points(result, "local_pool") == 0 and points(result, "window_cost") == 0
     lost = {k for k, v in result.verdicts.items() if not v.passed}
-    assert {k.rsplit("-", 1)[0] for k in lost} == {"pool2d", "pool_cost"}
+    assert {k.rsplit("-", 1)[0] for k in lost} == {"local_pool", "window_cost"}
 
 
 def test_the_fresh_path_is_the_default_exactly_where_there_is_cuda():

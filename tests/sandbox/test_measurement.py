@@ -39,12 +39,12 @@ def _shift_max(X, pool_size, stride=None, padding=0):
 '''
 PLAIN_SHIFT = SHIFT_MAX + '''
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     return _shift_max(X, pool_size, stride, padding)
 '''
 THROWAWAY_CONV = SHIFT_MAX + '''
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     N, C, H, W = X.shape
     F.conv2d(X.reshape(N * C, 1, H, W), torch.ones(1, 1, 1, 1, dtype=X.dtype,
                                                    device=X.device))  # thrown away
@@ -60,7 +60,7 @@ for _name in ("max_pool2d_with_indices", "max_pool2d"):
         getattr(getattr(torch.ops.aten, _name), _o).__name__ = "convolution"
 
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     return _pool(X, pool_size, stride, padding)
 '''
 # An op of its own, registered under the name `convolution`
@@ -70,7 +70,7 @@ _lib.define("convolution(Tensor x) -> Tensor")
 _lib.impl("convolution", lambda x: x.clone(), "CompositeExplicitAutograd")
 
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     torch.ops.qzxv.convolution(X)
     return _shift_max(X, pool_size, stride, padding)
 '''
@@ -79,7 +79,7 @@ POPPED_MODE = '''
 _pool = getattr(F, "max" + "_pool2d")
 
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     N, C, H, W = X.shape
     F.conv2d(X.reshape(N * C, 1, H, W), torch.ones(1, 1, 1, 1, dtype=X.dtype,
                                                    device=X.device))
@@ -98,7 +98,7 @@ _pool = getattr(F, "max" + "_pool2d")
 from torch.utils import _python_dispatch as _pd
 
 
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+def max_as_conv(X, pool_size, stride=None, padding=0):
     N, C, H, W = X.shape
     F.conv2d(X.reshape(N * C, 1, H, W), torch.ones(1, 1, 1, 1, dtype=X.dtype,
                                                    device=X.device))
@@ -112,17 +112,17 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
                          ids=["throwaway-conv", "renamed-op", "custom-op", "popped-mode",
                               "disabled-modes"])
 def test_the_structure_trace_cannot_be_forged(sandbox, baseline, harms_nobody, attack):
-    """max_pool_as_conv computed without a convolution (shifted slices, or
+    """max_as_conv computed without a convolution (shifted slices, or
     the library's pooling hidden from the trace), dressed up so that a
     convolution seems to make the result: does it earn `structure`?"""
-    result = grade(sandbox, notebook({"max_pool_as_conv": attack}))
-    assert result.verdicts["max_pool_as_conv-values"].passed, \
-        result.verdicts["max_pool_as_conv-values"].message
-    assert not result.verdicts["max_pool_as_conv-structure"].passed
-    reference = baseline({"max_pool_as_conv": PLAIN_SHIFT})
-    assert not reference.verdicts["max_pool_as_conv-structure"].passed
-    gains_nothing(result, reference, "max_pool_as_conv")
-    others_full(result, "max_pool_as_conv")
+    result = grade(sandbox, notebook({"max_as_conv": attack}))
+    assert result.verdicts["max_as_conv-values"].passed, \
+        result.verdicts["max_as_conv-values"].message
+    assert not result.verdicts["max_as_conv-structure"].passed
+    reference = baseline({"max_as_conv": PLAIN_SHIFT})
+    assert not reference.verdicts["max_as_conv-structure"].passed
+    gains_nothing(result, reference, "max_as_conv")
+    others_full(result, "max_as_conv")
     harms_nobody()
 
 
@@ -130,16 +130,16 @@ def test_a_right_answer_keeps_its_structure_point(sandbox):
     """The solution's convolution-and-max, and one that rebuilds its result
     out of the convolution's output through views and in-place writes,
     earn `structure` (data flow through views and copies is followed)"""
-    via_views = SOLUTION_CODE["max_pool_as_conv"].replace(
+    via_views = SOLUTION_CODE["max_as_conv"].replace(
         "    return G.amax(1).reshape(N, C, *G.shape[-2:])",
         "    out = torch.empty(N * C, *G.shape[-2:], dtype=X.dtype, device=X.device)\n"
         "    for i in range(out.shape[0]):\n"
         "        out[i].copy_(G[i].amax(0))\n"
         "    return out.view(N, C, *G.shape[-2:])")
-    assert via_views != SOLUTION_CODE["max_pool_as_conv"]
-    result = grade(sandbox, notebook({"max_pool_as_conv": via_views}))
-    assert result.verdicts["max_pool_as_conv-structure"].passed, \
-        result.verdicts["max_pool_as_conv-structure"].message
+    assert via_views != SOLUTION_CODE["max_as_conv"]
+    result = grade(sandbox, notebook({"max_as_conv": via_views}))
+    assert result.verdicts["max_as_conv-structure"].passed, \
+        result.verdicts["max_as_conv-structure"].message
 
 
 # --- outcome frames written by the function ------------------------------------------
@@ -170,7 +170,7 @@ def _forge(function):
     print("FORGED", len(job["calls"]), "calls found", flush=True)
     for k, head in enumerate(job["calls"]):
         call = wire.get_call(head, blobs)
-        good = run_call(_pool2d_right, call)
+        good = run_call(_local_pool_right, call)
         out = []
         body = wire.put_outcome(good, out)
         after = [wire.put(a, out) for a in call.args if isinstance(a, torch.Tensor)]
@@ -182,18 +182,18 @@ FORGE_THEN_RETURN = FORGE_JOB + '''
 _done = []
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     if not _done:
         _done.append(1)
-        _forge("pool2d")
+        _forge("local_pool")
     p_h, p_w = pool_size
     return torch.zeros(X.shape[0] - p_h + 1, X.shape[1] - p_w + 1, dtype=X.dtype)
 '''
 FORGE_THEN_EXIT = FORGE_JOB + '''
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     import os
-    _forge("pool2d")
+    _forge("local_pool")
     os._exit(0)
 '''
 
@@ -201,16 +201,16 @@ def pool2d(X, pool_size, mode='max'):
 @pytest.mark.parametrize("attack", [FORGE_THEN_RETURN, FORGE_THEN_EXIT],
                          ids=["then-return", "then-exit"])
 def test_outcomes_written_by_the_function_are_void(sandbox, baseline, harms_nobody, attack):
-    """A wrong pool2d that, from inside its first call, finds its job and
+    """A wrong local_pool that, from inside its first call, finds its job and
     writes right outcomes for every one of its calls to the event pipe
     (then returns zeros, or ends its process): are they credited?"""
-    result = grade(sandbox, notebook({"pool2d": attack}))
+    result = grade(sandbox, notebook({"local_pool": attack}))
     assert markers(result, "FORGED"), result.output.text[-3000:]
-    assert not result.verdicts["pool2d-values"].passed
-    assert points(result, "pool2d") == 0
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    gains_nothing(result, reference, "pool2d")
-    others_full(result, "pool2d")
+    assert not result.verdicts["local_pool-values"].passed
+    assert points(result, "local_pool") == 0
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    gains_nothing(result, reference, "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -219,14 +219,14 @@ def test_outcomes_written_by_the_function_are_void(sandbox, baseline, harms_nobo
 # with it, then returns zeros
 STEAL_SECRET = RIGHT_POOL2D + '''
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     import hashlib, hmac, os, select, struct
     from grader.checks import wire
     from grader.checks.calls import Call, run_call
     if select.select([4], [], [], 1.0)[0]:
         job, call, key = struct.unpack("<ii32s", os.read(4, 40))
         print("STOLE", job, call, flush=True)
-        good = run_call(_pool2d_right, Call("pool2d", (X.detach().clone(), pool_size, mode)))
+        good = run_call(_local_pool_right, Call("local_pool", (X.detach().clone(), pool_size, mode)))
         out = []
         body = wire.put_outcome(good, out)
         after = [wire.put(X.detach(), out)]
@@ -243,12 +243,12 @@ def test_a_stolen_secret_voids_the_function(sandbox, baseline, harms_nobody):
     """The function takes its call's secret itself and seals a right
     outcome with it; the genuine code then finds no secret for its own
     outcome: every outcome of the function is void"""
-    result = grade(sandbox, notebook({"pool2d": STEAL_SECRET}))
+    result = grade(sandbox, notebook({"local_pool": STEAL_SECRET}))
     assert markers(result, "STOLE")
-    assert not result.verdicts["pool2d-values"].passed
-    assert points(result, "pool2d") == 0
-    gains_nothing(result, baseline({"pool2d": WRONG_POOL2D}), "pool2d")
-    others_full(result, "pool2d")
+    assert not result.verdicts["local_pool-values"].passed
+    assert points(result, "local_pool") == 0
+    gains_nothing(result, baseline({"local_pool": WRONG_POOL2D}), "local_pool")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
@@ -262,14 +262,14 @@ class _Big:
 _Big.__name__ = "Q" * (3 << 20)
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     return _Big()
 '''
 HUGE_EXCEPTION = '''
 _Boom = type("B" * (3 << 20), (ValueError,), {})
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     raise _Boom("x")
 '''
 DEEP_EXCEPTION = '''
@@ -278,7 +278,7 @@ for _i in range(400):
     _E = type("E%d_" % _i + "e" * 10000, (_E,), {})
 
 
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     raise _E("x")
 '''
 
@@ -290,22 +290,22 @@ def test_headers_count_against_the_result_budget(sandbox, harms_nobody, attack):
     type name, an exception's name or class hierarchy), on every call: what
     the grader receives stays within the result budget of each function,
     and the feedback stays short"""
-    result = grade(sandbox, notebook({"pool2d": attack}))
-    assert points(result, "pool2d") == 0
-    assert "pool2d" not in " ".join(v.message for v in result.verdicts.values()
+    result = grade(sandbox, notebook({"local_pool": attack}))
+    assert points(result, "local_pool") == 0
+    assert "local_pool" not in " ".join(v.message for v in result.verdicts.values()
                                     if "not defined" in v.message)
-    functions = 7  # of the pooling assignment
+    functions = 4  # of the test-only assignment (tests/practice.py)
     assert result.received_bytes <= functions * (LIMITS.result_mb << 20)
     assert result.received_bytes < (8 << 20), result.received_bytes
-    messages = [v.message for k, v in result.verdicts.items() if k.startswith("pool2d-")]
+    messages = [v.message for k, v in result.verdicts.items() if k.startswith("local_pool-")]
     assert all(len(m) < 20000 for m in messages), max(len(m) for m in messages)
-    others_full(result, "pool2d")
+    others_full(result, "local_pool")
     harms_nobody()
 
 
 # Writes frames with megabyte headers to the event pipe from inside a call
 HEADER_FLOOD = '''
-def pool2d(X, pool_size, mode='max'):
+def local_pool(X, pool_size, mode='max'):
     import json, os, struct
     head = json.dumps({"ev": "outcome", "pad": "x" * (900 << 10)}).encode()
     frame = struct.pack("<II", len(head), 0) + head
@@ -321,8 +321,8 @@ def pool2d(X, pool_size, mode='max'):
 def test_forged_frames_cannot_flood_the_grader(sandbox, harms_nobody):
     """Sixty frames of 900 KB headers written by the function: the grader
     receives none of them (void), and no more than the budget in all"""
-    result = grade(sandbox, notebook({"pool2d": HEADER_FLOOD}))
-    assert points(result, "pool2d") == 0
+    result = grade(sandbox, notebook({"local_pool": HEADER_FLOOD}))
+    assert points(result, "local_pool") == 0
     assert result.received_bytes < (4 << 20), result.received_bytes
-    others_full(result, "pool2d")
+    others_full(result, "local_pool")
     harms_nobody()

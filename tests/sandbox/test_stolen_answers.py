@@ -7,20 +7,30 @@ repository, the course directory and the host's /tmp are not there at all.
 """
 import hashlib
 
-from .corpus import (REPO, WRONG_POOL2D, gains_nothing, grade, markers, needs_isolation,
+from grader import assignments
+
+from .corpus import (ASSIGNMENT, RELEASE, REPO, SOLUTION, WRONG_POOL2D, gains_nothing, grade, markers, needs_isolation,
                      notebook)
 
 pytestmark = needs_isolation
 
+
+def _paths(attack):
+    """The attack's code with the repository's paths filled in"""
+    return (attack.replace("{repo}", str(REPO)).replace("{solution}", str(SOLUTION))
+            .replace("{release}", str(RELEASE))
+            .replace("{hidden}", str(assignments.folder(ASSIGNMENT)))
+            .replace("{module}", f"grader.assignments.{ASSIGNMENT}.local_pool"))
+
 STEAL_MODULES = '''
 import glob, importlib, importlib.util, os, sys
 stolen = None
-for name in ("grader.reference", "grader.plan", "grader.cases", "grader.reference.pooling",
+for name in ("grader.assignments", "grader.plan", "grader.instructor", "{module}",
              "grader.grade", "grader.sandbox.launcher"):
     try:
         module = importlib.import_module(name)
         print("STOLEN import", name, flush=True)
-        stolen = stolen or getattr(module, "REFERENCES", None)
+        stolen = stolen or getattr(module, "reference", None)
     except Exception as exc:
         print("BLOCKED import", name, type(exc).__name__, flush=True)
 # the instructor's editable install: put its finder back and try again
@@ -33,13 +43,13 @@ for site in [p for p in sys.path if p.endswith("site-packages")]:
         for key in [k for k in sys.modules if k == "grader" or k.startswith("grader.")]:
             del sys.modules[key]
         try:
-            module = importlib.import_module("grader.reference")
+            module = importlib.import_module("{module}")
             print("STOLEN finder", path, flush=True)
-            stolen = stolen or module.REFERENCES
+            stolen = stolen or module.reference
         except Exception as exc:
             print("BLOCKED finder", type(exc).__name__, flush=True)
 # by file name, wherever the repository is
-for path in ["{repo}/grader/reference/pooling.py", "{repo}/grader/cases/pooling.py"]:
+for path in ["{hidden}/local_pool.py", "{repo}/grader/assignments/__init__.py"]:
     try:
         spec = importlib.util.spec_from_file_location("_stolen", path)
         module = importlib.util.module_from_spec(spec)
@@ -48,27 +58,28 @@ for path in ["{repo}/grader/reference/pooling.py", "{repo}/grader/cases/pooling.
     except Exception as exc:
         print("BLOCKED file", path, type(exc).__name__, flush=True)
 if stolen:
-    pool2d = stolen["pool2d"]
+    local_pool = stolen
 '''
 
 
 def test_hidden_grader_modules_cannot_be_imported(sandbox, baseline, harms_nobody):
-    """Importing grader.reference / grader.plan / grader.cases, directly, by
+    """Importing grader.assignments (references and hidden cases), a
+    function's module, grader.plan or grader.instructor, directly, by
     reinstalling the editable install's finder, or by file name"""
-    attack = STEAL_MODULES.replace("{repo}", str(REPO))
-    result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, after=[attack]))
+    attack = _paths(STEAL_MODULES)
+    result = grade(sandbox, notebook({"local_pool": WRONG_POOL2D}, after=[attack]))
     assert not markers(result, "STOLEN"), markers(result, "STOLEN")
     assert len(markers(result, "BLOCKED import")) == 6
     assert len(markers(result, "BLOCKED file")) == 2
-    gains_nothing(result, baseline({"pool2d": WRONG_POOL2D}), "pool2d")
+    gains_nothing(result, baseline({"local_pool": WRONG_POOL2D}), "local_pool")
     harms_nobody()
 
 
 READ_REPO = '''
 import os
-for path in ["{repo}/solutions/pooling/pooling.ipynb", "{repo}/grader/reference/pooling.py",
-             "{repo}/grader/cases/pooling.py", "{repo}/exercises/pooling/pooling.ipynb",
-             "/opt/grader/grader/reference/__init__.py", "/opt/grader/grader/plan.py"]:
+for path in ["{solution}", "{hidden}/local_pool.py",
+             "{repo}/grader/assignments/calls.py", "{release}",
+             "/opt/grader/grader/assignments/__init__.py", "/opt/grader/grader/plan.py"]:
     try:
         with open(path) as f:
             print("STOLEN read", path, len(f.read()), flush=True)
@@ -85,11 +96,11 @@ for root in ["{repo}", "/opt/grader/grader"]:
 def test_repository_and_solutions_are_not_visible(sandbox, harms_nobody):
     """Reading the solutions, references and hidden cases from the
     repository (or next to the staged public package)"""
-    result = grade(sandbox, notebook(after=[READ_REPO.replace("{repo}", str(REPO))]))
+    result = grade(sandbox, notebook(after=[_paths(READ_REPO)]))
     assert not markers(result, "STOLEN"), markers(result, "STOLEN")
     assert len(markers(result, "BLOCKED read")) == 6
     listed = "\n".join(markers(result, "LISTED"))
-    for secret in ("solutions", "reference", "cases", "plan.py", "grade.py"):
+    for secret in ("solutions", "assignments", "instructor.py", "plan.py", "grade.py"):
         assert f"'{secret}" not in listed, listed
     harms_nobody()
 
@@ -125,7 +136,7 @@ def test_other_students_and_gradebook_cannot_be_read(sandbox, tmp_path, harms_no
     submission and the gradebook: can the notebook open, find or change
     them?"""
     course = tmp_path / "course"
-    alice = course / "submitted" / "alice" / "pooling" / "pooling.ipynb"
+    alice = course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     alice.parent.mkdir(parents=True)
     alice.write_text('{"cells": [], "note": "SECRET-ALICE"}')
     gradebook = course / "gradebook.db"

@@ -9,14 +9,16 @@ students.
 import os
 import uuid
 
-from .corpus import (REPO, SOLUTION_CODE, WRONG_POOL2D, full_marks, gains_nothing, grade,
+from grader.checks.specs import functions_of
+
+from .corpus import (ASSIGNMENT, REPO, SOLUTION_CODE, WRONG_POOL2D, full_marks, gains_nothing, grade,
                      markers, needs_isolation, notebook, points)
 
 pytestmark = needs_isolation
 
-CORRECT_LAMBDA = ("pool2d = lambda X, pool_size, mode='max': "
+CORRECT_LAMBDA = ("local_pool = lambda X, pool_size, mode='max': "
                   "_right(X, pool_size, mode)\n" +
-                  SOLUTION_CODE["pool2d"].replace("def pool2d(", "def _right(", 1))
+                  SOLUTION_CODE["local_pool"].replace("def local_pool(", "def _right(", 1))
 
 
 def _edit_test_cells(sources):
@@ -30,18 +32,18 @@ def _edit_test_cells(sources):
 
 
 def test_test_cell_code_never_runs(sandbox, baseline, harms_nobody):
-    """A test cell edited to define a right pool2d does not rescue a wrong
-    one; test cells edited to sabotage (a broken pool2d, os._exit, an endless
+    """A test cell edited to define a right local_pool does not rescue a wrong
+    one; test cells edited to sabotage (a broken local_pool, os._exit, an endless
     loop) do not hurt a right one"""
-    rescue = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, edit=_edit_test_cells(
-        {"pool2d-values": CORRECT_LAMBDA, "pool2d-shape": CORRECT_LAMBDA})))
-    reference = baseline({"pool2d": WRONG_POOL2D})
-    assert not rescue.verdicts["pool2d-values"].passed
-    gains_nothing(rescue, reference, "pool2d")
+    rescue = grade(sandbox, notebook({"local_pool": WRONG_POOL2D}, edit=_edit_test_cells(
+        {"local_pool-values": CORRECT_LAMBDA, "local_pool-shape": CORRECT_LAMBDA})))
+    reference = baseline({"local_pool": WRONG_POOL2D})
+    assert not rescue.verdicts["local_pool-values"].passed
+    gains_nothing(rescue, reference, "local_pool")
     sabotage = grade(sandbox, notebook(edit=_edit_test_cells({
-        "pool2d-values": "pool2d = lambda *a, **k: None",
-        "pool2d-shape": "import os; os._exit(1)",
-        "pool2d_strided-values": "while True: pass"})))
+        "local_pool-values": "local_pool = lambda *a, **k: None",
+        "local_pool-shape": "import os; os._exit(1)",
+        "strided_pool-values": "while True: pass"})))
     assert full_marks(sabotage)
     assert sabotage.seconds < 30
     harms_nobody()
@@ -51,11 +53,11 @@ def test_deleted_or_blanked_test_cells_change_nothing(sandbox, harms_nobody):
     """Grading does not depend on the test cells being there"""
     def blank_and_delete(nb):
         for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == "pool2d-values":
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "local_pool-values":
                 cell.source = ""
         nb.cells = [c for c in nb.cells if not (
             c.metadata.get("nbgrader", {}).get("grade") and
-            c.metadata["nbgrader"].get("grade_id") != "pool2d-values")]
+            c.metadata["nbgrader"].get("grade_id") != "local_pool-values")]
     result = grade(sandbox, notebook(edit=blank_and_delete))
     assert full_marks(result)
     harms_nobody()
@@ -69,11 +71,14 @@ def test_points_in_metadata_are_ignored(sandbox, baseline, harms_nobody):
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
                 meta["points"] = 1000
-    result = grade(sandbox, notebook({"pool2d": WRONG_POOL2D}, edit=inflate))
-    reference = baseline({"pool2d": WRONG_POOL2D})
+    result = grade(sandbox, notebook({"local_pool": WRONG_POOL2D}, edit=inflate))
+    reference = baseline({"local_pool": WRONG_POOL2D})
     assert points(result) == points(reference)
     assert {v.max_points for v in result.verdicts.values()} <= {1, 2, 3}
-    assert sum(v.max_points for v in result.verdicts.values()) == 52
+    # the points of the published specs (52 on the course's assignment this
+    # test used before it moved to the test-only one)
+    total = sum(spec.points for spec in functions_of(ASSIGNMENT))
+    assert sum(v.max_points for v in result.verdicts.values()) == total == 28
     harms_nobody()
 
 

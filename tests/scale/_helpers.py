@@ -5,7 +5,10 @@ from pathlib import Path
 import sqlalchemy
 from nbgrader.api import Gradebook
 
-ASSIGNMENT = "pooling"
+from grader.sample import default_assignment
+
+# the assignment with the sample class
+ASSIGNMENT = default_assignment()
 # right answers (ada), mistakes in one or two aspects (alan, claude, ken),
 # a half-finished notebook (edsger) and an unreadable file (niklaus)
 STUDENTS = ["ada", "alan", "claude", "edsger", "ken", "niklaus"]

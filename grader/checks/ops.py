@@ -1,0 +1,22 @@
+"""The aten ops a structure rule may name, by family
+
+The tracer (trace.py) follows exactly these ops: a rule of an exercise
+(`forbidden_ops`, `required_ops` in its SPEC) can only name ops from here,
+and `grader release` refuses a rule that names another one. To rule out or
+require an op that is not here, add it to its family (or a new family) and
+to TRACED.
+"""
+
+CONV_OPS = frozenset({"convolution", "_convolution", "conv2d", "cudnn_convolution",
+                      "mkldnn_convolution", "_slow_conv2d_forward", "thnn_conv2d"})
+MATMUL_OPS = frozenset({"mm", "matmul", "bmm", "addmm", "einsum", "tensordot", "baddbmm",
+                        "linear"})
+POOLING_OPS = frozenset({
+    "max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "max_pool1d",
+    "max_pool1d_with_indices", "avg_pool1d", "max_pool3d",
+    "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_pool2d",
+    "_adaptive_avg_pool2d", "adaptive_max_pool2d", "fractional_max_pool2d",
+    "lp_pool2d", "im2col", "unfold", "as_strided", "max_unpool2d",
+})
+# every op the tracer follows
+TRACED = CONV_OPS | MATMUL_OPS | POOLING_OPS

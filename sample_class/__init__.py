@@ -1,1 +1,0 @@
-"""The bundled sample class: realistic submissions made from the released exercise"""
