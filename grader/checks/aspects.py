@@ -301,6 +301,9 @@ def rule_structure(spec, got):
     over all calls, in `judge`)"""
     if got.trace_note:
         return f"how it computes its result could not be traced: {got.trace_note}"
+    if got.foreign_ops:
+        return (f"it applies {', '.join(got.foreign_ops[:6])} to the input's data, which "
+                f"this exercise rules out ({spec.how})")
     bad = sorted(set(got.ops or ()) & spec.forbidden_ops)
     if bad:
         return f"it uses {', '.join(bad)}, which this exercise rules out ({spec.how})"

@@ -37,12 +37,13 @@ class Call:
     noncontig: tuple = ()
     expect_error: Optional[str] = None
     trace: bool = False
+    only_ops: tuple = ()   # traced: the only ops that may touch the inputs' data
 
     def on(self, device):
         """The same call with its tensors on another device"""
         return Call(self.function, self.args, self.kwargs,
                     self.aspects, device, self.grad, self.grad_output,
-                    self.noncontig, self.expect_error, self.trace)
+                    self.noncontig, self.expect_error, self.trace, self.only_ops)
 
     def tensor_positions(self):
         return [i for i, a in enumerate(self.args) if isinstance(a, torch.Tensor)]
@@ -84,6 +85,7 @@ class Outcome:
     error_where: str = ""         # the student's line that raised
     ops: Optional[list] = None    # traced aten ops that ran, when traced
     producers: Optional[list] = None  # traced ops the result's data came through
+    foreign_ops: Optional[list] = None  # ops outside `only_ops` applied to the inputs' data
     trace_note: str = ""          # why the trace cannot be trusted, if it cannot
     note: str = ""                # timeouts, crashes: what happened
 
@@ -118,10 +120,10 @@ def run_call(fn, call):
     args = materialize(call)
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     before = [t.detach().clone() for t in tensors]
-    recorder = Recorder() if call.trace else None
+    recorder = Recorder(call.only_ops or None) if call.trace else None
     try:
         if recorder is not None:
-            recorder.start()
+            recorder.start(tensors)
             try:
                 out = fn(*args, **call.kwargs)
             finally:
@@ -135,6 +137,7 @@ def run_call(fn, call):
         outcome.ops = sorted(recorder.ops)
         outcome.producers = sorted(recorder.produced(out)) if outcome.exact_tensor else []
         outcome.trace_note = recorder.note
+        outcome.foreign_ops = sorted(recorder.foreign) if call.only_ops else None
     outcome.changed = [i for i, (t, b) in enumerate(zip(tensors, before))
                        if not _same(t.detach(), b)]
     if call.grad and outcome.exact_tensor:

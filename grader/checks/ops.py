@@ -18,5 +18,14 @@ POOLING_OPS = frozenset({
     "_adaptive_avg_pool2d", "adaptive_max_pool2d", "fractional_max_pool2d",
     "lp_pool2d", "im2col", "unfold", "as_strided", "max_unpool2d",
 })
+# what "reshaping" means where a structure rule allows only some ops on the
+# input's data (a call's `only_ops`): views, copies, joining, splitting and
+# padding, no arithmetic
+RESHAPE_OPS = frozenset({
+    "view", "_unsafe_view", "reshape", "permute", "transpose", "t", "expand", "squeeze",
+    "unsqueeze", "cat", "stack", "slice", "select", "split", "split_with_sizes", "unbind",
+    "narrow", "clone", "alias", "detach", "constant_pad_nd", "_to_copy", "lift_fresh",
+    "flatten", "unflatten", "movedim", "repeat"})
+RELU_OPS = frozenset({"relu", "relu_"})
 # every op the tracer follows
-TRACED = CONV_OPS | MATMUL_OPS | POOLING_OPS
+TRACED = CONV_OPS | MATMUL_OPS | POOLING_OPS | RESHAPE_OPS | RELU_OPS

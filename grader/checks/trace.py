@@ -12,6 +12,9 @@ records three things:
   input's storage (a view, or an op writing in place) adds to that
   storage's labels, a new one gets its own. A convolution whose result is
   thrown away therefore makes nothing;
+- `foreign`: with `only` (a set of op names), the ops outside it that were
+  applied to the call's input data or anything computed from it ("only
+  convolutions, ReLU and reshaping may touch the input");
 - `note`: why the trace cannot be trusted, if it cannot (the dispatch-mode
   stack was changed during the call, the recorder was not on top when the
   call ended, or an op reached it as an object that is not one of torch's
@@ -65,7 +68,7 @@ class Recorder(TorchDispatchMode):
         # importing torch._dynamo costs every grading process over a second
         return False
 
-    def __init__(self):
+    def __init__(self, only=None):
         super().__init__()
         self.ops = set()
         self.flow = {}      # id(storage) -> traced ops its data came through
@@ -73,6 +76,9 @@ class Recorder(TorchDispatchMode):
         self.recording = False
         self.note = ""
         self.depth = 0
+        self.only = None if only is None else frozenset(only)
+        self.derived = set()   # ids of storages holding the inputs' data or results of it
+        self.foreign = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -88,6 +94,12 @@ class Recorder(TorchDispatchMode):
             self.ops.add(name)
             came.add(name)
         seen = {id(s) for s in inputs}
+        if self.only is not None and any(id(s) in self.derived for s in inputs):
+            if name not in self.only:
+                self.foreign.add(name or str(getattr(func, "__name__", func))[:60])
+            for s in _storages(out):
+                self.derived.add(id(s))
+                self.alive.append(s)
         for s in _storages(out):
             if id(s) in seen:   # a view of an input, or written in place
                 if came:
@@ -98,7 +110,11 @@ class Recorder(TorchDispatchMode):
                 self.alive.append(s)
         return out
 
-    def start(self):
+    def start(self, inputs=()):
+        """Go on the dispatch stack; `inputs`: the call's tensor arguments"""
+        for s in _storages(list(inputs)):
+            self.derived.add(id(s))
+            self.alive.append(s)
         self.__enter__()
         self.depth = _STACK_LEN()
         self.recording = True

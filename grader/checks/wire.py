@@ -112,7 +112,7 @@ def put_call(call, blobs):
             "device": call.device, "grad": call.grad,
             "grad_output": put(call.grad_output, blobs),
             "noncontig": list(call.noncontig), "expect_error": call.expect_error,
-            "trace": call.trace}
+            "trace": call.trace, "only_ops": list(call.only_ops)}
 
 
 def get_call(d, blobs):
@@ -121,7 +121,8 @@ def get_call(d, blobs):
                 device=str(d["device"]), grad=bool(d["grad"]),
                 grad_output=get(d["grad_output"], blobs),
                 noncontig=tuple(int(i) for i in d["noncontig"]),
-                expect_error=d["expect_error"], trace=bool(d["trace"]))
+                expect_error=d["expect_error"], trace=bool(d["trace"]),
+                only_ops=tuple(str(x) for x in d.get("only_ops") or ()))
 
 
 _TEXT = ("kind", "type_name", "dtype", "device", "grad_error", "error_type",
@@ -133,7 +134,7 @@ def put_outcome(o, blobs):
     d.update(exact_tensor=o.exact_tensor, requires_grad=o.requires_grad,
              shape=list(o.shape) if o.shape is not None else None,
              changed=list(o.changed), error_mro=list(o.error_mro), ops=o.ops,
-             producers=o.producers)
+             producers=o.producers, foreign_ops=o.foreign_ops)
     try:
         d["value"] = put(o.value, blobs)
     except TypeError:
@@ -161,8 +162,8 @@ def get_outcome(d, blobs):
     for k in ("changed", "error_mro"):
         if not isinstance(d.get(k), list):
             raise WireError(f"bad {k}")
-    ops, producers = d.get("ops"), d.get("producers")
-    for names in (ops, producers):
+    ops, producers, foreign = d.get("ops"), d.get("producers"), d.get("foreign_ops")
+    for names in (ops, producers, foreign):
         if names is not None and not (isinstance(names, list) and len(names) <= 1024
                                       and all(isinstance(x, str) for x in names)):
             raise WireError("bad ops")
@@ -183,6 +184,7 @@ def get_outcome(d, blobs):
     o.error_mro = [str(x)[:200] for x in d["error_mro"][:64]]
     o.ops = ops
     o.producers = producers
+    o.foreign_ops = foreign
     o.grads = None if grads is None else [get(g, blobs) for g in grads]
     return o
 
