@@ -502,7 +502,8 @@ def judge(spec, aspect, trials, source=None):
         whole = _required_missing(spec, judged)
         reason = source_problem(spec, source)
         if whole is None and reason:
-            return Verdict(grade_id, False, 0, points, reason, len(judged), devices)
+            return Verdict(grade_id, False, 0, points, f"`{spec.name}`: {reason}", len(judged),
+                           devices)
     if not failures and whole is None:
         return Verdict(grade_id, True, points, points,
                        f"{spec.name} {ASPECTS[aspect]}: {len(judged)} "

@@ -27,5 +27,10 @@ RESHAPE_OPS = frozenset({
     "narrow", "clone", "alias", "detach", "constant_pad_nd", "_to_copy", "lift_fresh",
     "flatten", "unflatten", "movedim", "repeat"})
 RELU_OPS = frozenset({"relu", "relu_"})
+# ops that read only a tensor's shape, dtype and device, never its numbers: a
+# kernel made with X.new_zeros(...) holds none of X's data (not traced: they
+# are recognised by name where `only_ops` applies)
+SHAPE_ONLY_OPS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full",
+                            "zeros_like", "ones_like", "empty_like", "full_like"})
 # every op the tracer follows
 TRACED = CONV_OPS | MATMUL_OPS | POOLING_OPS | RESHAPE_OPS | RELU_OPS

@@ -14,7 +14,9 @@ records three things:
   thrown away therefore makes nothing;
 - `foreign`: with `only` (a set of op names), the ops outside it that were
   applied to the call's input data or anything computed from it ("only
-  convolutions, ReLU and reshaping may touch the input");
+  convolutions, ReLU and reshaping may touch the input"); ops that read
+  only a tensor's shape, dtype and device (`new_zeros`, `zeros_like`, ...:
+  ops.SHAPE_ONLY_OPS) neither count nor pass the input's data on;
 - `note`: why the trace cannot be trusted, if it cannot (the dispatch-mode
   stack was changed during the call, the recorder was not on top when the
   call ended, or an op reached it as an object that is not one of torch's
@@ -33,7 +35,7 @@ import torch
 from torch._ops import OpOverload
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.checks.ops import TRACED
+from grader.checks.ops import SHAPE_ONLY_OPS, TRACED
 
 _STACK_LEN = torch._C._len_torch_dispatch_stack
 _STACK_AT = torch._C._get_dispatch_stack_at
@@ -57,6 +59,11 @@ def _capture():
 
 TRACKED, _KEEP = _capture()
 _CURRENT = []  # the recorder of the call being traced
+
+
+def _opname(func):
+    """'new_zeros' for aten.new_zeros.default; '' for anything but one of torch's ops"""
+    return func.__name__.split(".")[0] if type(func) is OpOverload else ""
 
 
 class Recorder(TorchDispatchMode):
@@ -94,7 +101,8 @@ class Recorder(TorchDispatchMode):
             self.ops.add(name)
             came.add(name)
         seen = {id(s) for s in inputs}
-        if self.only is not None and any(id(s) in self.derived for s in inputs):
+        if self.only is not None and any(id(s) in self.derived for s in inputs) \
+                and _opname(func) not in SHAPE_ONLY_OPS:
             if name not in self.only:
                 self.foreign.add(name or str(getattr(func, "__name__", func))[:60])
             for s in _storages(out):
