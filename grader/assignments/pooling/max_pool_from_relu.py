@@ -18,12 +18,12 @@ import torch.nn.functional as F
 
 from grader.assignments.calls import grad_calls, magnitudes, pick, rand, randint, tensor_calls
 from grader.assignments.spec import Spec, tensor_aspects
-from grader.checks.ops import CONV_OPS, POOLING_OPS, RELU_OPS, RESHAPE_OPS
+from grader.checks.ops import CONV_OPS, INDEX_OPS, POOLING_OPS, RELU_OPS, RESHAPE_OPS
 
 from .windows import KINDS, POOLING_NAMES, X4, pair_or_int, restore, windows
 
 # the ops a network of convolution and ReLU layers is made of
-LAYER_OPS = CONV_OPS | RELU_OPS | RESHAPE_OPS
+LAYER_OPS = CONV_OPS | RELU_OPS | RESHAPE_OPS | INDEX_OPS
 SPEC = Spec(tensor_aspects(values=2, structure=2, stability=1), forbidden_ops=POOLING_OPS,
             required_ops=CONV_OPS,
             forbidden_names=POOLING_NAMES + ("numpy", "array", "tolist"),
