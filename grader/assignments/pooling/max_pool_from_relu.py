@@ -72,11 +72,11 @@ def hidden(rng):
 def _stability_calls(rng, shape, size, noncontig):
     """float32 and float64 calls judged for stability (and structure) only"""
     X = -1e20 * (1 + torch.rand(shape, generator=rng, dtype=torch.float64))
-    k_h, k_w = (size, size) if isinstance(size, int) else size
-    for i in range(shape[-2] // k_h):
-        for j in range(shape[-1] // k_w):
-            a, b = randint(rng, 0, k_h - 1), randint(rng, 0, k_w - 1)
-            X[..., i * k_h + a, j * k_w + b] = pick(rng, [0.5, 1.0, 2.0, 3.0]) \
+    p_h, p_w = (size, size) if isinstance(size, int) else size
+    for i in range(shape[-2] // p_h):
+        for j in range(shape[-1] // p_w):
+            a, b = randint(rng, 0, p_h - 1), randint(rng, 0, p_w - 1)
+            X[..., i * p_h + a, j * p_w + b] = pick(rng, [0.5, 1.0, 2.0, 3.0]) \
                 + float(torch.rand((), generator=rng, dtype=torch.float64))
     calls = tensor_calls((X, size), grad=False, noncontig=noncontig, **TRACED)
     return [replace(c, aspects=frozenset({"stability", "structure"})) for c in calls]
