@@ -39,10 +39,14 @@ def reference(X, pool_size):
 
 
 def public():
-    """The chapter's 4 x 4 example with a 2 x 2 window, and a 3 x 3 window
-    on a 7 x 6 input with both signs"""
+    """The chapter's 4 x 4 example with a 2 x 2 window, a 3 x 3 window on a
+    7 x 6 input with both signs, and for stability a 4 x 4 input of -1e20
+    with one ordinary maximum per 2 x 2 window"""
     X76 = torch.arange(42, dtype=torch.float64).reshape(7, 6) % 11 - 5
-    return tensor_calls((X4, 2), **TRACED) + tensor_calls((X76, (3, 3)), **TRACED)
+    huge = torch.full((4, 4), -1e20, dtype=torch.float64)
+    huge[0, 0], huge[1, 3], huge[3, 0], huge[2, 2] = 1.0, 2.5, 0.5, 3.0
+    return (tensor_calls((X4, 2), **TRACED) + tensor_calls((X76, (3, 3)), **TRACED)
+            + _stability(tensor_calls((huge, 2), grad=False, **TRACED)))
 
 
 def hidden(rng):
@@ -78,5 +82,9 @@ def _stability_calls(rng, shape, size, noncontig):
             a, b = randint(rng, 0, p_h - 1), randint(rng, 0, p_w - 1)
             X[..., i * p_h + a, j * p_w + b] = pick(rng, [0.5, 1.0, 2.0, 3.0]) \
                 + float(torch.rand((), generator=rng, dtype=torch.float64))
-    calls = tensor_calls((X, size), grad=False, noncontig=noncontig, **TRACED)
+    return _stability(tensor_calls((X, size), grad=False, noncontig=noncontig, **TRACED))
+
+
+def _stability(calls):
+    """The calls, judged for stability (and structure) only"""
     return [replace(c, aspects=frozenset({"stability", "structure"})) for c in calls]
