@@ -13,7 +13,7 @@ import warnings
 import nbformat
 
 from grader.checks.explain import problem
-from grader.course import EXERCISES
+from grader.course import release_folder
 from grader.notebooks import grade_id, is_test_cell, nbgrader_meta, source_text
 
 
@@ -42,7 +42,7 @@ def base_notebook(sub, result):
 
 
 def released(assignment, notebook_id):
-    with open(EXERCISES / assignment / f"{notebook_id}.ipynb", encoding="utf-8") as f:
+    with open(release_folder(assignment) / f"{notebook_id}.ipynb", encoding="utf-8") as f:
         return nbformat.read(f, as_version=4)
 
 

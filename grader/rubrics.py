@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
-from grader.course import SOLUTIONS
+from grader.course import source_folder
 from grader.notebooks import nbgrader_meta
 
 KEY = "grader"          # our cell metadata namespace
@@ -46,7 +46,7 @@ def is_rubric(cell):
 
 
 def source_notebook(assignment, notebook=None):
-    folder = SOLUTIONS / assignment
+    folder = source_folder(assignment)
     if notebook:
         return folder / f"{Path(notebook).stem}.ipynb"
     found = sorted(folder.glob("*.ipynb"))

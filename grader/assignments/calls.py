@@ -39,9 +39,10 @@ def randint(rng, low, high):
 
 
 def tensor_calls(args, kwargs=None, *, grad=True, noncontig=False, extra=frozenset(),
-                 trace=False):
+                 trace=False, only_ops=()):
     """The standard set for one input: float32 and float64 values (CPU), and a
-    float64 gradient call. Tensor arguments must be float64."""
+    float64 gradient call. Tensor arguments must be float64. only_ops (with
+    trace): the only ops that may touch the inputs' data (grader.checks.ops)"""
     kwargs = kwargs or {}
     calls = []
     for dtype in (torch.float32, torch.float64):
@@ -50,10 +51,10 @@ def tensor_calls(args, kwargs=None, *, grad=True, noncontig=False, extra=frozens
         nc = tuple(i for i, a in enumerate(args) if isinstance(a, torch.Tensor)
                    and a.dim() >= 2) if noncontig else ()
         calls.append(Call("", cast, dict(kwargs), frozenset(aspects), noncontig=nc,
-                          trace=trace))
+                          trace=trace, only_ops=tuple(sorted(only_ops))))
     if grad:
         calls.append(Call("", tuple(args), dict(kwargs), frozenset({"grad"} | extra),
-                          grad=True, trace=trace))
+                          grad=True, trace=trace, only_ops=tuple(sorted(only_ops))))
     return calls
 
 
@@ -68,7 +69,7 @@ def plain_call(args, kwargs=None, aspects=frozenset({"values"})):
 
 
 def grad_calls(args, kwargs=None, *, extra=frozenset(), trace=False,
-               dtypes=(torch.float32, torch.float64)):
+               dtypes=(torch.float32, torch.float64), only_ops=()):
     """Gradient calls in float32 and float64 on the same inputs, for the
     numerically hard regions (huge, tiny, near exp's overflow, ties, padded
     borders). Tensor arguments must be float64 and hold ordinary values too,
@@ -77,7 +78,7 @@ def grad_calls(args, kwargs=None, *, extra=frozenset(), trace=False,
     for dtype in dtypes:
         cast = tuple(a.to(dtype) if isinstance(a, torch.Tensor) else a for a in args)
         calls.append(Call("", cast, dict(kwargs or {}), frozenset({"grad"} | extra),
-                          grad=True, trace=trace))
+                          grad=True, trace=trace, only_ops=tuple(sorted(only_ops))))
     return calls
 
 

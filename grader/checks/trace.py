@@ -3,7 +3,7 @@
 The `structure` aspect asks how a function computes its result (a
 convolution, a matrix product, no pooling op). `Recorder` is a dispatch
 mode that sees every aten op below autograd and every Python wrapper, and
-records three things:
+records:
 
 - `ops`: the traced ops that ran (those the structure rules name);
 - the result's lineage: which traced ops its data came through. Labels
@@ -14,7 +14,11 @@ records three things:
   thrown away therefore makes nothing;
 - `foreign`: with `only` (a set of op names), the ops outside it that were
   applied to the call's input data or anything computed from it ("only
-  convolutions, ReLU and reshaping may touch the input");
+  convolutions, ReLU and reshaping may touch the input"); ops that read
+  only a tensor's shape, dtype and device (`new_zeros`, `zeros_like`, ...:
+  ops.SHAPE_ONLY_OPS) neither count nor pass the input's data on;
+- a convolution with `groups` other than 1 adds the name
+  `grouped_convolution` to `ops` (and to what its result came through);
 - `note`: why the trace cannot be trusted, if it cannot (the dispatch-mode
   stack was changed during the call, the recorder was not on top when the
   call ended, or an op reached it as an object that is not one of torch's
@@ -33,17 +37,17 @@ import torch
 from torch._ops import OpOverload
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.checks.ops import TRACED
+from grader.checks.ops import CONV_OPS, SHAPE_ONLY_OPS, TRACED
 
 _STACK_LEN = torch._C._len_torch_dispatch_stack
 _STACK_AT = torch._C._get_dispatch_stack_at
 
 
-def _capture():
-    """{id(operator object): short name} for every overload of every traced
-    aten op, and the objects themselves (kept alive, so the ids stay theirs)"""
+def _capture(names):
+    """{id(operator object): short name} for every overload of every aten op
+    named, and the objects themselves (kept alive, so the ids stay theirs)"""
     found, keep = {}, []
-    for name in sorted(TRACED):
+    for name in sorted(names):
         try:
             packet = getattr(torch.ops.aten, name)
         except (AttributeError, RuntimeError):
@@ -55,8 +59,24 @@ def _capture():
     return found, tuple(keep)
 
 
-TRACKED, _KEEP = _capture()
+TRACKED, _KEEP = _capture(TRACED)
+# a frozenset: student code cannot add an op to it (the guard restores the
+# module's names, not the contents of a mutable object)
+_SHAPE_ONLY, _KEEP_SHAPE_ONLY = _capture(SHAPE_ONLY_OPS)
+SHAPE_ONLY = frozenset(_SHAPE_ONLY)
 _CURRENT = []  # the recorder of the call being traced
+
+
+def _groups(func, args, kwargs):
+    """The `groups` argument of a convolution op (1 where it has none)"""
+    try:
+        names = [a.name for a in func._schema.arguments]
+        at = names.index("groups")
+        found = kwargs.get("groups", args[at] if at < len(args) else 1)
+        return int(found)
+    except (AttributeError, ValueError, TypeError):
+        return 1
+
 
 
 class Recorder(TorchDispatchMode):
@@ -93,8 +113,12 @@ class Recorder(TorchDispatchMode):
         if name is not None:
             self.ops.add(name)
             came.add(name)
+        if name in CONV_OPS and _groups(func, args, kwargs) != 1:
+            self.ops.add("grouped_convolution")
+            came.add("grouped_convolution")
         seen = {id(s) for s in inputs}
-        if self.only is not None and any(id(s) in self.derived for s in inputs):
+        if self.only is not None and any(id(s) in self.derived for s in inputs) \
+                and id(func) not in SHAPE_ONLY:
             if name not in self.only:
                 self.foreign.add(name or str(getattr(func, "__name__", func))[:60])
             for s in _storages(out):

@@ -77,11 +77,6 @@ def test_real_image_download_is_guarded():
 LABEL = re.compile(r"\((worked in this chapter: \[[^\]]+\]\(#[^)]+\)"
                    r"|written answer in the `(\w+)` assignment[^)]*"
                    r"|graded in the `(\w+)` assignment: ([^)]+))\)")
-# graded functions announced by the chapters that the lead builds next
-# (issue 19); once they exist in grader/checks/specs.py they are checked
-# like the others
-PLANNED = {"max_pool_from_relu": "pooling", "conv2d_im2col": "channels",
-           "grouped_conv2d": "channels"}
 
 
 def exercises(name):
@@ -106,17 +101,16 @@ def test_every_exercise_says_where_it_is_answered(name):
 
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_graded_exercises_name_real_functions(name):
-    """Is every graded function named in the list one of the assignment's
-    (or announced), and is every function of the assignment listed?"""
+    """Is every graded function named in the list one of the assignment's,
+    and is every function of the assignment listed?"""
     from grader.checks.specs import FUNCTIONS
     named = set()
     for item in exercises(name):
         for _, _, _, names in LABEL.findall(item):
             named |= set(re.findall(r"`(\w+)`", names))
     for function in named:
-        assignment = (FUNCTIONS[function].assignment if function in FUNCTIONS
-                      else PLANNED.get(function))
-        assert assignment == name, f"{function} is not graded in {name}"
+        assert function in FUNCTIONS and FUNCTIONS[function].assignment == name, \
+            f"{function} is not graded in {name}"
     graded = {f for f, spec in FUNCTIONS.items() if spec.assignment == name}
     assert graded <= named, f"not in the exercise list: {graded - named}"
 

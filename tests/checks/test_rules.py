@@ -516,8 +516,9 @@ def test_an_answer_caught_only_by_the_source_check():
         (False, 0, 2, "max_pool_as_conv-structure", ("cpu",))
     assert v.checked == sum(1 for c, _ in plan if "structure" in c.aspects)
     assert v.message == (
-        "your code uses `sliding_window_view`, which this exercise rules out (a convolution "
-        "with fixed one-hot kernels, then a max over channels; no pooling function or unfold)")
+        "`max_pool_as_conv`: your code uses `sliding_window_view`, which this exercise "
+        "rules out (a convolution with fixed one-hot kernels, then a max over channels; "
+        "no pooling function or unfold)")
     assert verdict("max_pool_as_conv", "structure", fn, None).passed  # no source, no reading
 
 

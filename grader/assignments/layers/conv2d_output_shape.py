@@ -2,7 +2,8 @@
 the output size of nn.Conv2d
 
 (H_out, W_out) of nn.Conv2d on an input of spatial size input_hw (H, W):
-H_out = (H + 2 p_h - d_h (k_h - 1) - 1) // s_h + 1, the same for W. Every
+H_out = (H + 2 q_h - d_h (k_h - 1) - 1) // s_h + 1 (kernel k, padding q on
+each side, stride s, dilation d), the same for W. Every
 argument is an int or a pair; ValueError where nn.Conv2d would fail (a
 dilated kernel bigger than the padded input, a size, stride or dilation
 below 1, a negative padding). Returns a tuple of two Python ints.

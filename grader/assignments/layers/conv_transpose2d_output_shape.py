@@ -2,8 +2,8 @@
 output_padding=0, dilation=1): the output size of nn.ConvTranspose2d
 
 (H_out, W_out) of nn.ConvTranspose2d on an input of spatial size input_hw
-(H, W): H_out = (H - 1) s_h - 2 p_h + d_h (k_h - 1) + output_padding_h + 1,
-the same for W. Every argument is an int or a pair; ValueError where
+(H, W): H_out = (H - 1) s_h - 2 q_h + d_h (k_h - 1) + a_h + 1 (padding q
+on each side, output_padding a), the same for W. Every argument is an int or a pair; ValueError where
 nn.ConvTranspose2d would fail (output_padding not smaller than the stride or
 the dilation, an output below 1). Returns a tuple of two Python ints.
 """

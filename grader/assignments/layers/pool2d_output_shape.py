@@ -3,8 +3,9 @@ dilation=1, ceil_mode=False): the output size of nn.MaxPool2d
 
 (H_out, W_out) of nn.MaxPool2d on an input of spatial size input_hw (H, W):
 the floor (or, in ceil mode, the ceiling) of
-(H + 2 p_h - d_h (k_h - 1) - 1) / s_h, plus 1, the same for W. In ceil mode
-a last window that would start at or beyond H + p_h (past the input and its
+(H + 2 q_h - d_h (p_h - 1) - 1) / s_h, plus 1 (window p, padding q on each
+side, stride s, dilation d), the same for W. In ceil mode a last window
+that would start at or beyond H + q_h (past the input and its
 left padding) is dropped. stride=None means the kernel size. Every argument
 but ceil_mode is an int or a pair; ValueError where nn.MaxPool2d raises
 (padding over half the kernel, an output below 1). Returns a tuple of two

@@ -113,10 +113,10 @@ ANSWERS = {
     "max_vs_avg-answer": "Max pooling keeps the strongest activation in each window, so it "
                          "is robust to small shifts, and the gradient only goes to the max. "
                          "Average pooling smooths: every input counts equally.",
-    "min_pool-answer": "Not really: min pooling is -maxpool(-X), so a max pooling layer "
-                       "on the negated input does it.",
-    "softmax_pool-answer": "It needs an exp for every element, so it is slower, and its "
-                           "gradient is spread over the window.",
+    "min_pool-answer": "No: ReLU keeps the order of the values, so the minimum of the "
+                       "ReLUs is the ReLU of the minimum, and max pooling commutes too.",
+    "softmax_pool-answer": "No: scaling X by lambda is like multiplying beta by lambda, so "
+                           "large activations make it act like max pooling.",
 }
 
 STUDENTS = {
@@ -141,10 +141,10 @@ STUDENTS = {
     "edsger": {"about": "half-finished: stopped after two functions",
                "cells": {f"{f}-solution": UNFINISHED for f in
                          ("avg_pool_as_conv", "max_pool_as_conv", "pool_cost",
-                          "min_pool2d", "softmax_pool2d")},
+                          "min_pool2d", "softmax_pool2d", "max_pool_from_relu")},
                "loses": {f: ["values"] for f in
                          ("avg_pool_as_conv", "max_pool_as_conv", "pool_cost",
-                          "min_pool2d", "softmax_pool2d")}},
+                          "min_pool2d", "softmax_pool2d", "max_pool_from_relu")}},
     "frances": {"about": "a syntax error in one cell",
                 "cells": {"min_pool2d-solution": SYNTAX_ERROR_MIN_POOL},
                 "loses": {"min_pool2d": ["values"]}},
