@@ -219,6 +219,8 @@ def message(v):
         return (f"{v.function} {ASPECTS[v.aspect]}: {v.checked} call{s} checked on "
                 f"{', '.join(v.devices)}")
     if v.call is None:
+        if v.reason.code == "forbidden name":   # about the code, so name the function
+            return f"`{v.function}`: {reason(v.reason)}"
         return reason(v.reason)
     lines = [f"{v.function} should {SHOULD[v.aspect]}, but for the call",
              _indent(call_text(v.call)), f"{reason(v.reason)}."]
