@@ -43,7 +43,7 @@ def test_feedback_page_shows_its_summary(browser, course, pages):
     try:
         table = page.locator("table.fb-table").first
         assert table.is_visible()
-        assert table.locator("tbody tr").count() == 7
+        assert table.locator("tbody tr").count() == 8
         box = table.bounding_box()
         assert box["y"] < 1400 and box["width"] > 600  # at the top, full width
         failed = page.locator("table.fb-table td.fb-fail")
@@ -74,7 +74,7 @@ def test_report_figures_load(browser, report_page):
         assert sizes and all(ok and w > 100 and h > 100 for ok, w, h in sizes), sizes
         hist = page.locator("#hist-pooling")
         assert hist.is_visible()
-        assert page.locator("tr.rp-fn").count() == 7
+        assert page.locator("tr.rp-fn").count() == 8
         assert page.locator("tr.rp-reason").count() >= 5
         assert page.locator("tr.rp-inc").count() >= 2
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

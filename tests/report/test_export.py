@@ -68,7 +68,7 @@ def test_per_function_columns_add_up(grades):
     assert float(rows["alan"]["pool2d"]) == 6          # dtype and errors lost (of 8)
     assert float(rows["guido"]["softmax_pool2d"]) == 0  # it hangs
     assert float(rows["niklaus"]["score"]) == 0        # corrupt file
-    assert float(rows["ada"]["max_score"]) == 52       # `devices` worth 0 on a cpu course
+    assert float(rows["ada"]["max_score"]) == 61       # `devices` worth 0 on a cpu course
     assert rows["ada"]["needs_manual_grade"] == "True"     # answers not graded yet
     assert rows["alan"]["needs_manual_grade"] == "False"   # no answers: nbgrader gave 0
 
@@ -79,7 +79,7 @@ def test_canvas_csv(grades):
     rows = read(grades / "canvas.csv")
     assert rows[0] == CANVAS_COLUMNS + ["pooling (4321)"]
     assert CANVAS_COLUMNS == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == 52
+    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == 61
     body = {r[3]: r for r in rows[2:]}
     assert sorted(body) == ["ada", "alan", "guido", "niklaus"]
     ours = {r["student_id"]: r for r in csv.DictReader(open(grades / "grades.csv"))}

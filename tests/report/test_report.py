@@ -43,7 +43,7 @@ def test_failure_reasons_are_counted(report_page):
     text = {r[0].split("<div")[0]: (int(r[1]), int(r[2])) for r in reasons}
     assert text["the result is float32, expected float64 (the input&#x27;s dtype)"] == (1, 1)
     unreadable = next(k for k in text if k.startswith("Your notebook could not be read"))
-    assert text[unreadable] == (1, 35)   # the 6 `devices` checks are not checked here
+    assert text[unreadable] == (1, 42)   # the 7 `devices` checks are not checked here
     assert any("did not finish" in k for k in text)
 
 
