@@ -1,7 +1,8 @@
 """The same grades, messages, pages and report before and after a change
 
-    .venv/bin/python bench/before_after.py digest OUT [--repo DIR] [--fuzzed 150]
-    .venv/bin/python bench/before_after.py speed --repos DIR_A DIR_B [--n 24] [--rounds 2]
+    .venv/bin/python bench/before_after.py digest OUT [--repo DIR] [--python PY] [--fuzzed 150]
+    .venv/bin/python bench/before_after.py speed --repos DIR_A DIR_B [--pythons PY_A PY_B]
+                                                 [--n 24] [--rounds 2]
     diff -r OUT_A OUT_B
 
 digest: with the grader of the repository DIR (its .venv, its code; default
@@ -23,6 +24,12 @@ speed: builds one class of N correct submissions (bench/grading.py's) and
 times `grader autograde` of each repository on its own copy, in turns,
 ROUNDS times; prints the wall seconds and the ratio B / A of the medians.
 The machine may be shared: quote the ratio from one run.
+
+Each repository runs with DIR/.venv/bin/python unless --python (--pythons)
+names another interpreter: a plain checkout of an older commit (git
+archive) runs with another checkout's venv that way. It must be a real
+venv's interpreter, not a symlink into one, as the sandbox runs that very
+path.
 """
 import argparse
 import json
@@ -39,12 +46,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
+PYTHONS = {}   # repository -> the interpreter it runs with, where not its own .venv's
+
+
 def _python(repo):
-    return str(Path(repo) / ".venv" / "bin" / "python")
+    return PYTHONS.get(Path(repo).resolve(), str(Path(repo) / ".venv" / "bin" / "python"))
 
 
 def _env(repo):
-    bin_ = str(Path(repo) / ".venv" / "bin")
+    bin_ = os.path.dirname(_python(repo))
     return dict(os.environ, PATH=f"{bin_}{os.pathsep}{os.environ.get('PATH', '')}",
                 PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
 
@@ -231,13 +241,19 @@ def main(argv=None):
     p = sub.add_parser("digest")
     p.add_argument("out")
     p.add_argument("--repo", default=str(HERE))
+    p.add_argument("--python", default=None)
     p.add_argument("--fuzzed", type=int, default=150)
     p = sub.add_parser("speed")
     p.add_argument("--repos", nargs=2, required=True)
+    p.add_argument("--pythons", nargs=2, default=None)
     p.add_argument("--n", type=int, default=24)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--workers", type=int, default=None)
     args = top.parse_args(argv)
+    if args.command == "digest" and args.python:
+        PYTHONS[Path(args.repo).resolve()] = args.python
+    if args.command == "speed" and args.pythons:
+        PYTHONS.update({Path(r).resolve(): py for r, py in zip(args.repos, args.pythons)})
     digest(args) if args.command == "digest" else speed(args)
 
 
