@@ -149,10 +149,14 @@ def test_a_lost_dask_client_stops_its_tasks(tmp_path):
             proc.kill()
             proc.wait()
         killed = time.monotonic()
-        while busy() and time.monotonic() - killed < 30:
+        while busy() and time.monotonic() - killed < 40:
             time.sleep(0.2)
-        assert busy() == 0
-        assert time.monotonic() - killed < 10, "the cluster kept grading for the lost client"
+        stopped_in = time.monotonic() - killed
+        # each notebook runs 40 s and had run about 2 s: stopping well before
+        # the rest of it (25 s, room for a loaded machine's heartbeats) means
+        # the tasks were cancelled, not finished
+        assert busy() == 0 and stopped_in < 25, \
+            f"the cluster kept grading for the lost client ({stopped_in:.1f} s)"
 
 
 def test_a_signal_while_a_submission_is_recorded_stops_after_its_transaction(course, caplog,
@@ -194,7 +198,7 @@ def test_a_signal_while_a_submission_is_recorded_stops_after_its_transaction(cou
 
     event.listen(Engine, "after_cursor_execute", mid_transaction)
     try:
-        summary = autograde("pooling", course, workers=1, quiet=True)
+        summary = autograde(A, course, workers=1, quiet=True)
     finally:
         event.remove(Engine, "after_cursor_execute", mid_transaction)
     assert sent, "the signal was never sent: no second submission was recorded"
@@ -202,10 +206,10 @@ def test_a_signal_while_a_submission_is_recorded_stops_after_its_transaction(cou
     errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, errors
     assert "Traceback" not in capfd.readouterr().err
-    marked = {s for s in STUDENTS if read_marker(course, "pooling", s)}
+    marked = {s for s in STUDENTS if read_marker(course, A, s)}
     assert len(marked) == 2 and summary.left == len(STUDENTS) - 2
     assert sorted(summary.graded) == sorted(marked)
     assert set(sql_check(default_db_url(course))) == marked   # complete rows, those two only
-    again = autograde("pooling", course, workers=1, quiet=True)
+    again = autograde(A, course, workers=1, quiet=True)
     assert sorted(again.skipped) == sorted(marked) and not again.stopped
     assert sorted(sql_check(default_db_url(course))) == sorted(STUDENTS)
