@@ -45,7 +45,7 @@ release: $(STAMP)
 
 # Mutation testing of the grading rules (not part of `make test`; CPU-heavy):
 # `make mutation MODULES="aspects wire"`; README.md says how to read it
-MODULES ?= aspects
+MODULES ?= aspects rules
 mutation: $(STAMP)
 	$(BIN)/python tools/mutation.py $(MODULES)
 

@@ -1,6 +1,6 @@
 """Mutation testing of the modules that decide points: `make mutation`
 
-    .venv/bin/python tools/mutation.py [MODULE ...]   (default: aspects)
+    .venv/bin/python tools/mutation.py [MODULE ...]   (default: aspects rules)
 
 Runs mutmut (configured in pyproject.toml's [tool.mutmut]: the modules, and
 tests/checks as the tests) on grader/checks/<MODULE>.py, then prints per
@@ -135,7 +135,7 @@ def _body(text):
 
 
 def main(argv):
-    modules = argv or ["aspects"]
+    modules = argv or ["aspects", "rules"]
     code = run(modules)
     if code not in (0, 1):
         print(f"mutmut stopped with exit code {code}")
