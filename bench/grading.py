@@ -8,8 +8,9 @@ compare: builds a class of N correct, pairwise different pooling submissions
 no two are byte-identical), then grades the same notebooks side by side in
 one run: `python -m grader autograde` in one course directory and plain
 `nbgrader autograde` in another (its nbgrader_config.py points the source at
-this repository's solutions/, so the test cells, hidden ones included, run
-in a kernel). Before timing, both gradebooks get the assignment (nbgrader
+this repository's solutions/, whose marker cells become grade cells at
+generate_assignment; nbgrader runs those test cells in a kernel: the
+published examples only, since hidden cases never enter a notebook). Before timing, both gradebooks get the assignment (nbgrader
 generate_assignment); the timed part is one autograde command each, process
 start-up included. It prints wall and CPU seconds (CPU of the whole process
 tree: kernels, workers and sandboxes), the ratios, and compares the totals
@@ -89,6 +90,8 @@ c.CourseDirectory.release_directory = "release"
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ClearHiddenTests.enforce_metadata = True
+# the source notebook's marker cells become nbgrader's grade cells (not timed)
+c.GenerateAssignment.preprocessors = {preprocessors!r}
 """
 
 
@@ -96,8 +99,10 @@ def nbgrader_course(course_dir, submitted_from):
     """A plain nbgrader course over the same submissions, assignment in the db"""
     course_dir = Path(course_dir)
     course_dir.mkdir(parents=True, exist_ok=True)
+    from grader.course import GENERATE_ASSIGNMENT
     (course_dir / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(
-        root=str(course_dir.resolve()), source=str(REPO / "solutions")))
+        root=str(course_dir.resolve()), source=str(REPO / "solutions"),
+        preprocessors=list(GENERATE_ASSIGNMENT)))
     shutil.copytree(Path(submitted_from) / "submitted", course_dir / "submitted")
     r = subprocess.run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"],
                        cwd=course_dir, env=ENV, capture_output=True, text=True)
