@@ -110,10 +110,12 @@ def report(module, known):
           f"{len(survivors)} survived, {len(equivalent)} equivalent (listed), "
           f"{len(other) - untested} without a test, {untested} not run yet")
     print(f"mutation score: {score:.1f} % ({killed} of {counted} non-equivalent mutants killed)")
-    if untested:
-        tested = counted - untested
+    tested = counted - untested
+    if untested and tested:
         print(f"  over the mutants run so far: {100.0 * killed / tested:.1f} % "
               f"({killed} of {tested}); run `make mutation` again to finish")
+    elif untested:
+        print("  none has run yet: mutmut stopped before testing any (see its output above)")
     for name, text in survivors:
         print(f"\n--- survived: {name}\n{_body(text)}")
     for name, reason in equivalent:
