@@ -38,7 +38,7 @@ INCLUDE = [
     "grader/checks/*.py", "grader/checks/public/*.json",
     "vendor/torchvision-shim/pyproject.toml", "vendor/torchvision-shim/torchvision/**/*.py",
     ".jupyter/jupyter_server_config.py", ".jupyter/lab-settings/*.json",
-    "docs/students.md",
+    "docs/students.md", "docs/contract.md",
     "constraints.txt",
 ]
 # The students' README, Makefile, pyproject.toml, ...: copied to the top of DIR

@@ -145,8 +145,9 @@ Implement the functions below. Every function you write is checked twice:
 by the visible check under it (run it as often as you like) and, when you
 submit, by hidden checks that compare it with a reference on many generated
 inputs: other shapes, float32 and float64, non-contiguous inputs, every
-device the grader has, and gradients. The rules every function follows are
-in docs/contract.md of the course repository.
+device the grader has, and gradients. The rules every function follows
+(dtype, device, gradients, arguments, errors) are in
+[docs/contract.md](../../docs/contract.md).
 
 Run the cell below first."""
 

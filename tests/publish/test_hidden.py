@@ -143,13 +143,14 @@ def test_the_check_finds_a_leak(published, tmp_path):
 
 
 def test_only_public_folders_are_published(published):
-    """Are solutions/, tests/, the sample class and the instructors' guides absent?"""
+    """Are solutions/, tests/, the sample class and the instructors' guides
+    absent (the students get their guide and the contract)?"""
     files = {p.relative_to(published).as_posix() for p in published.rglob("*") if p.is_file()}
     tops = {f.split("/")[0] for f in files}
     assert tops <= {"course", "exercises", "grader", "vendor", "docs", ".jupyter", "README.md",
                     "Makefile", "pyproject.toml", "requirements.txt", "requirements-no-deps.txt",
                     "constraints.txt", "check_setup.py", ".gitignore", ".published"}, tops
-    assert {f for f in files if f.startswith("docs/")} == {"docs/students.md"}
+    assert {f for f in files if f.startswith("docs/")} == {"docs/students.md", "docs/contract.md"}
     grader = {f for f in files if f.startswith("grader/")}
     assert grader == {"grader/__init__.py"} | {f for f in grader if f.startswith("grader/checks/")}
     assert {"grader/checks/public/pooling.json", "exercises/pooling/pooling.ipynb",
