@@ -32,53 +32,10 @@ from grader.checks import trace, wire
 from grader.sandbox.inside import cleanup, guard, privileges, student
 from grader.sandbox.inside.protocol import JobProtocol, Stop
 from grader.sandbox.inside.template import Template
+from grader.sandbox.inside.tenants import Tenants
 
 OUTPUT_KEEP = 64 * 1024
 MAX_HEADER = 1 << 20   # no frame of S or C needs more (the grader's own are < 20 KB)
-
-
-class Tenants:
-    """The students who take turns in this sandbox: a uid each, the places
-    they may write to, and the clean-up after each; and the grader's pipe"""
-
-    def __init__(self, grader_out, cleaner=None):
-        self.out = grader_out
-        self.cleaner = cleaner
-        self.scratch = os.environ.get("GRADER_SCRATCH", "/scratch")
-        self.work = os.path.join(self.scratch, "work")
-        self.pidns = bool(os.environ.get("GRADER_PIDNS"))
-        first, count = (int(x) for x in os.environ.get("GRADER_STUDENT_UIDS", "0:0").split(":"))
-        self.uids = (first, count)
-        self.turn = 0
-        self.separate = count > 0 and privileges.probe_separation(first)
-        self.places = [self.scratch, "/tmp"] if self.pidns else [self.scratch]
-
-    def next_uid(self):
-        if not self.separate:
-            return None
-        first, count = self.uids
-        self.turn = self.turn % count + 1
-        return first + self.turn - 1
-
-    def send(self, header, blobs=()):
-        student.send(self.out, header, blobs)
-
-    def make_places(self):
-        """The working folder student processes run in: the watchdog's, open
-        to the one student at a time (their files in it are theirs, and go
-        after them); then what the places hold before any student"""
-        os.makedirs(self.work, exist_ok=True)
-        os.chmod(self.work, 0o777)
-        self.places.append(self.work)
-        self.baseline = cleanup.snapshot(self.places)
-
-    def clean(self, uid, spare, seconds=cleanup.WIPE_SECONDS):
-        """Kill the student's processes and remove their files; the
-        problems, empty when clean"""
-        if self.cleaner is not None:
-            spare = [*spare, self.cleaner.pid]
-        return cleanup.clean(uid if self.separate else None, spare, self.baseline,
-                             self.pidns, seconds, self.cleaner)
 
 
 class Run:
