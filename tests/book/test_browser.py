@@ -115,14 +115,17 @@ def test_figures_are_loaded(chapter_page, built_book):
 
 
 def test_code_output_is_shown(chapter_page, built_book):
-    """Are the cells' printed outputs on the page, as a reader sees them,
-    and its title?"""
+    """Are the cells' printed outputs on the page, as a reader sees them
+    (rendered, not hidden), and its title?"""
     chapter, page, _ = chapter_page
-    outputs = page.locator(".cell_output pre")
+    shown = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.cell_output pre'))"
+        ".map(e => [e.checkVisibility(), e.innerText])")
     expected = [collapsed(pre.get_text()).strip() for pre in
                 chapter_soup(built_book, chapter).select("div.cell_output pre")]
-    assert outputs.count() == len(expected) >= 1
-    text = collapsed(" ".join(outputs.all_inner_texts()))
+    assert len(shown) == len(expected) >= 1
+    assert all(visible for visible, _ in shown)
+    text = collapsed(" ".join(inner for _, inner in shown))
     for output in expected:
         assert output in text
     assert page.locator("h1").first.inner_text().startswith(title(chapter))
