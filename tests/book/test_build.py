@@ -8,7 +8,10 @@ import textwrap
 
 import pytest
 
-from .conftest import run_build
+from .pages import run_build
+
+# the exercise is the test-only assignment's (tests/fixtures/), not the course's
+ASSIGNMENT, FUNCTION = "practice", "local_pool"
 
 HEADER = """\
 ---
@@ -49,12 +52,12 @@ def stub_notebook():
     """A released exercise: a stub that raises, as nbgrader leaves it"""
     cell = {"cell_type": "code", "execution_count": None, "metadata": {},
             "outputs": [],
-            "source": ["def pool2d(X, pool_size, mode='max'):\n",
+            "source": [f"def {FUNCTION}(X, pool_size, mode='max'):\n",
                        "    # YOUR CODE HERE\n",
                        "    raise NotImplementedError()\n",
-                       "pool2d(None, (2, 2))\n"]}
+                       f"{FUNCTION}(None, (2, 2))\n"]}
     title = {"cell_type": "markdown", "metadata": {},
-             "source": ["# Pooling exercises"]}
+             "source": ["# Practice exercises"]}
     return {"cells": [title, cell], "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3",
                                         "display_name": "Python 3",
@@ -63,11 +66,11 @@ def stub_notebook():
 
 def small_book(tmp_path, code):
     course, exercises = tmp_path / "course", tmp_path / "exercises"
-    (exercises / "pooling").mkdir(parents=True)
+    (exercises / ASSIGNMENT).mkdir(parents=True)
     course.mkdir()
     (course / "index.md").write_text(INDEX)
     (course / "chapter.md").write_text(chapter(code))
-    (exercises / "pooling" / "pooling.ipynb").write_text(
+    (exercises / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text(
         json.dumps(stub_notebook()))
     out = tmp_path / "out"
     return run_build("--course", str(course), "--exercises", str(exercises),
@@ -90,8 +93,8 @@ def test_exercises_render_without_running(built_book, tmp_path):
     result, book = small_book(tmp_path, "print(6 * 7)")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "42" in (book / "chapter.html").read_text()
-    page = (book / "exercises" / "pooling" / "pooling.html").read_text()
+    page = (book / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "NotImplementedError" in page
     assert "cell_output" not in page
     index = (book / "exercises" / "index.html").read_text()
-    assert "pooling/pooling.html" in index
+    assert f"{ASSIGNMENT}/{ASSIGNMENT}.html" in index
