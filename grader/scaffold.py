@@ -24,7 +24,8 @@ from grader.course import REPO
 
 # names a new assignment or function may not take: the shared modules of
 # grader/assignments/ and what Python reserves
-RESERVED = {"args", "calls", "corpus", "spec", "testing", "tests", "sample_class"}
+RESERVED = {"args", "calls", "corpus", "spec", "testing", "tests", "sample_class",
+            "chapter"}  # test_chapter.py pins the chapter
 
 INIT = '''"""{title}"""
 

@@ -121,3 +121,26 @@ def test_adding_a_function_touches_three_files(scaffolded, tmp_path):
     grader(root, "release", NAME)
     public = json.loads((root / "public" / f"{NAME}.json").read_text())
     assert [s["name"] for s in public["specs"]] == [FUNCTION, "bud"]
+
+
+
+@pytest.mark.parametrize("assignment, function", [
+    ("Bloom", None), ("bloom-2", None), ("class", None), ("_bloom", None), ("tests", None),
+    ("bloom", "chapter"), ("bloom", "sample_class"), ("bloom", "calls"), ("bloom", "2d"),
+])
+def test_a_name_that_would_clash_is_refused(assignment, function, tmp_path):
+    """Does `grader new` refuse a name that is not a module name, or that
+    would take the place of a shared module or of the chapter's test
+    (test_chapter.py), and write nothing?"""
+    from grader.scaffold import ScaffoldError, new
+    with pytest.raises(ScaffoldError, match="must be a lowercase Python identifier"):
+        new(assignment, function, root=tmp_path)
+    assert not any(tmp_path.rglob("*"))
+
+
+def test_the_command_says_why_a_name_is_refused(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "grader", "new", "bloom", "--function",
+                           "chapter", "--root", str(tmp_path)], cwd=REPO, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "'chapter' must be a lowercase Python identifier" in \
+        done.stderr and "Traceback" not in done.stderr, (done.returncode, done.stderr)
