@@ -289,6 +289,22 @@ def test_a_gradient_that_is_not_finite_says_where_and_what():
     assert found(POOL, "grad", [(call, exp, got)]).params["region"] is None
 
 
+def test_a_non_finite_gradient_of_a_zero_dimensional_input_where_the_reference_is_minus_0():
+    """No index for a 0-d argument; the reference's -0 is said as 0"""
+    call = Call("f", (torch.tensor(-400.0, dtype=F64),), aspects=frozenset({"grad"}), grad=True)
+    exp = describe(torch.tensor(-1.0, dtype=F64))
+    exp.grads = [torch.tensor(-0.0, dtype=F64)]
+    got = describe(torch.tensor(-1.0, dtype=F64))
+    got.grads = [torch.tensor(float("nan"), dtype=F64)]
+    finding = checked(rules.rule_grad(call, exp, got, ["x"]))
+    assert finding == Finding("gradient not finite", {
+        "arg": "x", "position": 0, "index": [], "region": "large negative", "value": "-400",
+        "dtype": "float64", "got": "nan", "reference": "0"})
+    assert explain.reason(finding).startswith(
+        "at large negative inputs (`x` = -400, float64) your gradient of `x` is nan, the "
+        "reference's is 0: some step of your formula overflows")
+
+
 def test_an_input_changed_in_place_is_named():
     call, exp, got = right_pool_triple()
     call = pool_call(aspects=frozenset({"unchanged"}))
@@ -356,6 +372,7 @@ def test_a_required_op_other_than_a_convolution_is_a_matmul():
     got.ops, got.producers = ["mul", "sum"], ["mul", "sum"]
     v = judge(spec, "structure", [(call, exp, got)])
     assert checked(v.reason) == Finding("op never runs", {"op": "matmul", "how": spec.how})
+    assert explain.reason(v.reason) == f"it never runs a matrix multiplication ({spec.how})"
 
 
 # --- the function as a whole -------------------------------------------------------------------
