@@ -1,5 +1,7 @@
 """What the assignments' tests share: inputs and checks for testing the
-references against PyTorch, and the worked examples' expected values"""
+references against PyTorch, the worked examples' expected values, and an
+answer's verdict on one aspect over the grading plan (tests/checks uses
+these too)"""
 
 import torch
 from hypothesis import HealthCheck, settings
@@ -81,3 +83,39 @@ def public_values(function):
             continue
         out.append((call, expect(call).value))
     return out
+
+
+# --- judging a function's answer over the grading plan ----------------------------
+
+def verdict(function, aspect, fn, source=None, seed=None):
+    """judge's verdict on `fn` (or None: not defined) for one aspect of a
+    function, over the grading plan's calls on the CPU; `source` is the
+    answer's code, for the source check of `structure`"""
+    from grader.checks.aspects import judge
+    from grader.checks.calls import run_call
+    from grader.checks.specs import FUNCTIONS
+    from grader.plan import trials
+    spec = FUNCTIONS[function]
+    plan = trials(spec.assignment) if seed is None else trials(spec.assignment, seed)
+    triples = [(c, e, run_call(fn, c)) for c, e in plan[function]]
+    return judge(spec, aspect, triples, source)
+
+
+def changed_reference(function, change=lambda out, *args: out):
+    """The function's reference, its result passed through
+    `change(result, *args)`: an answer right but for that change"""
+    from grader import assignments
+    ref = assignments.reference(function)
+
+    def fn(*args, **kwargs):
+        return change(ref(*args, **kwargs), *args)
+    return fn
+
+
+def load_answer(source, name):
+    """The function `name` that `source` defines, with np, torch and F at hand"""
+    import numpy as np
+    import torch.nn.functional as F
+    namespace = {"np": np, "torch": torch, "F": F}
+    exec(compile(source, "<answer>", "exec"), namespace)  # noqa: S102
+    return namespace[name]

@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from grader.assignments.corpus import check, correct, message, tensor_stubs, wrong
-from grader.assignments.testing import public_values
+from grader.assignments.testing import public_values, verdict
+from grader.checks.aspects import judge
+from grader.checks.calls import run_call
+from grader.checks.specs import FUNCTIONS
+from grader.plan import trials
 
 CORR2D_LOOP = """
 def corr2d(X, K):
@@ -125,3 +129,19 @@ def test_public_examples_are_the_general_convolutions_outputs():
         X, K = call.args
         general = torch.nn.functional.conv2d(X[None], K)[0]
         assert (y - general).abs().sum() < 1e-6
+
+
+def test_a_required_op_that_never_runs_fails_structure():
+    """Broadcast and sum: no matrix multiplication runs in any call; calls
+    that were not traced say nothing about ops"""
+    spec = FUNCTIONS["corr2d_multi_in_out_1x1"]
+
+    def broadcast(X, K):
+        return (K[:, :, 0, 0, None, None] * X[None]).sum(1)
+    v = verdict("corr2d_multi_in_out_1x1", "structure", broadcast)
+    assert not v.passed and "it never runs a matrix multiplication (one matrix " \
+        "multiplication, no convolution)." in v.message and "calls failed" not in v.message
+    untraced = [(c, e, run_call(broadcast, c)) for c, e in trials("channels")[spec.name]]
+    for _, _, o in untraced:
+        o.ops = None
+    assert judge(spec, "structure", untraced).passed

@@ -3,7 +3,7 @@ lose the aspects they should, effort-free stubs earn nothing"""
 import pytest
 
 from grader.assignments.corpus import check, correct, tensor_stubs, wrong
-from grader.assignments.testing import public_values
+from grader.assignments.testing import changed_reference, public_values, verdict
 
 CORRECT = [
     correct("linear", "x @ weight.T + bias", """
@@ -83,3 +83,12 @@ def test_public_example_is_the_sources_output():
     examples = public_values("linear")
     assert examples[0][1].tolist() == [[6.5, 12.5, 18.5, 24.5]]
     assert examples[0][0].args[1].tolist() == [[k] * 3 for k in (1.0, 2.0, 3.0, 4.0)]
+
+
+def test_results_just_inside_and_outside_float64s_tolerance():
+    """Through judge: a float64 linear off by 1e-8 relative keeps `values`,
+    one off by 1e-6 loses it"""
+    inside = changed_reference("linear", lambda Y, *a: Y * (1 + 1e-8))
+    outside = changed_reference("linear", lambda Y, *a: Y * (1 + 1e-6))
+    assert verdict("linear", "values", inside).passed
+    assert not verdict("linear", "values", outside).passed

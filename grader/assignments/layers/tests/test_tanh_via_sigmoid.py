@@ -1,8 +1,12 @@
 """tanh_via_sigmoid: answers in several styles earn every point, plausible wrong ones
 lose the aspects they should, effort-free stubs earn nothing"""
 import pytest
+import torch
 
 from grader.assignments.corpus import check, correct, message, stub, tensor_stubs, wrong
+from grader.checks import explain, rules
+from grader.checks.calls import Call, describe
+from grader.plan import expect
 
 CORRECT = [
     correct("tanh_via_sigmoid", "2 sigmoid(2x) - 1", """
@@ -66,3 +70,18 @@ def test_naive_tanh_loses_grad_with_a_message_to_act_on():
     assert "at large negative inputs (`x`[0] = -400, float32) your gradient of `x` is nan, " \
         "the reference's is 0" in text, text
     assert "overflows" in text and "exp of a large number" in text
+
+
+def test_a_nan_gradient_of_a_zero_dimensional_input():
+    """No index for a 0-d argument; the reference's -0 (tanh saturates at
+    -400: 1 - tanh^2 is 0, times a grad_output of -1) is said as 0"""
+    call = Call("tanh_via_sigmoid", (torch.tensor(-400.0, dtype=torch.float64),),
+                aspects=frozenset({"grad"}), grad=True,
+                grad_output=torch.tensor(-1.0, dtype=torch.float64))
+    exp = expect(call)
+    assert str(exp.grads[0].item()) == "-0.0"
+    got = describe(torch.tensor(-1.0, dtype=torch.float64))
+    got.grads = [torch.tensor(float("nan"), dtype=torch.float64)]
+    assert explain.reason(rules.rule_grad(call, exp, got, ["x"])).startswith(
+        "at large negative inputs (`x` = -400, float64) your gradient of `x` is nan, the "
+        "reference's is 0: some step of your formula overflows or divides by zero there")

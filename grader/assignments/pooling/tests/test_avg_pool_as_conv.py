@@ -1,8 +1,13 @@
 """avg_pool_as_conv: answers in several styles earn every point, plausible wrong ones
 lose the aspects they should, effort-free stubs earn nothing"""
+import textwrap
+
 import pytest
+import torch.nn.functional as F
 
 from grader.assignments.corpus import check, correct, tensor_stubs, wrong
+from grader.assignments.testing import load_answer, verdict
+from grader.checks.specs import FUNCTIONS
 
 PAIR = """
 def pair(v):
@@ -96,3 +101,47 @@ STUBS = tensor_stubs("avg_pool_as_conv", HEADER, "X[..., :h, :w].clone()")
 def test_answer(answer):
     """Does the answer earn what it should (corpus.check)?"""
     check(answer)
+
+
+SLICED_AVG = textwrap.dedent('''
+    def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
+        k = (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
+        s = k if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+        p = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        P = F.pad(X, (p[1], p[1], p[0], p[0]))
+        h, w = (P.shape[-2] - k[0]) // s[0] + 1, (P.shape[-1] - k[1]) // s[1] + 1
+        parts = [P[..., a:a + (h - 1) * s[0] + 1:s[0], b:b + (w - 1) * s[1] + 1:s[1]]
+                 for a in range(k[0]) for b in range(k[1])]
+        return torch.stack(parts).mean(0)
+''')
+
+
+def test_an_answer_that_never_convolves_fails_structure():
+    fn = load_answer(SLICED_AVG, "avg_pool_as_conv")
+    assert verdict("avg_pool_as_conv", "values", fn).passed
+    v = verdict("avg_pool_as_conv", "structure", fn, SLICED_AVG)
+    assert v.message.endswith("it never runs a convolution (a convolution with a fixed kernel, "
+                              "no pooling function or unfold).")
+
+
+RECURSIVE_AVG = textwrap.dedent('''
+    def avg_pool_as_conv(X, pool_size, stride=None, padding=0):
+        if isinstance(pool_size, int):
+            return avg_pool_as_conv(X, (pool_size, pool_size), stride, padding)
+        k_h, k_w = pool_size
+        C = X.shape[1]
+        K = torch.full((C, 1, k_h, k_w), 1 / (k_h * k_w), dtype=X.dtype, device=X.device)
+        return F.conv2d(X, K, stride=stride or pool_size, padding=padding, groups=C)
+''')
+
+
+def test_a_recursive_answer_is_read_once():
+    fn = load_answer(RECURSIVE_AVG, "avg_pool_as_conv")
+    assert verdict("avg_pool_as_conv", "structure", fn, RECURSIVE_AVG).passed
+
+
+def test_a_pooling_function_behind_arithmetic_is_named():
+    """F.avg_pool2d on X * 1, plus 0: the message names the op and the rule"""
+    v = verdict("avg_pool_as_conv", "structure",
+                lambda X, k, stride=None, padding=0: F.avg_pool2d(X * 1, k, stride, padding) + 0)
+    assert "avg_pool2d" in v.message and FUNCTIONS["avg_pool_as_conv"].how in v.message
