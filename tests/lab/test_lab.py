@@ -26,7 +26,7 @@ a student does:
    (course/<assignment>.md), which opens as a notebook (jupytext); then, from
    the file browser, the released notebook of the course's default
    assignment, types the model solution of its first function into its stub
-   and runs the cells above its first check, then that check: it prints "✔ ...";
+   and runs all cells: each of that function's visible checks prints "✔ ...";
 2. opens the test-only assignment's notebook, types a correct `local_pool`
    into its stub cell and runs all cells: local_pool's visible checks print
    "✔ ...", the next function's first check shows just a `CheckFailed: ...`
