@@ -123,10 +123,10 @@ def version_problems(root, course_id, assignment):
     release: their graded cells' checksums (nbgrader's), as sentences"""
     import nbformat
 
-    from grader.course import EXERCISES
+    from grader.course import release_folder
     problems = []
     released = Path(root) / course_id / "outbound" / assignment
-    for ours in sorted((EXERCISES / assignment).glob("*.ipynb")):
+    for ours in sorted(release_folder(assignment).glob("*.ipynb")):
         theirs = released / ours.name
         if not theirs.exists():
             problems.append(f"{ours.name} is not in the exchange")

@@ -4,13 +4,16 @@ Every test runs twice, once per root:
 
 * "repository": a JupyterLab server starts the way `make lab` starts it in this
   repository (its .jupyter/jupyter_server_config.py), but rooted in a temporary
-  folder holding a copy of course/ and of the released exercises/pooling
-  notebook, so the repository is never touched;
+  folder holding a copy of course/, of the released notebook of the course's
+  default assignment (grader.sample.default_assignment) and of the test-only
+  assignment's (tests/practice.py), so the repository is never touched;
 * "published": `grader publish` writes the students' repository, a commit is made
   there and a fresh `git clone` of it runs `make lab` itself, with
   `ENV_DIR=<this repository's .venv>` so that the clone's Makefile installs nothing
   (a fresh .venv takes minutes and 1.5 GB) and puts the clone first on the Python
   path: the notebooks import the clone's grader.checks, never this repository's.
+  The test-only assignment's released notebook is copied into the clone (its
+  published examples come from tests/fixtures, GRADER_EXTRA_ROOTS).
   LAB_ENV_DIR=DIR in the environment uses another one, e.g. the .venv that `make lab`
   made in a real clone of the students' repository.
 
@@ -19,16 +22,19 @@ runtime/config/data folders, so the user's Jupyter files are never touched.
 Headless Chromium (Debian's /usr/bin/chromium through playwright) then does what
 a student does:
 
-1. sees course/ and exercises/ in the file browser and opens the chapter
-   course/pooling.md, which opens as a notebook (jupytext);
-2. opens exercises/pooling/pooling.ipynb, types a correct `pool2d` into its
-   stub cell and runs all cells: pool2d's visible checks print "✔ ...", the
-   next function's first check shows just a `CheckFailed: ...` line (no
-   traceback), and Run All stops there as JupyterLab does on an error;
+1. sees course/ and exercises/ in the file browser and opens a chapter
+   (course/<assignment>.md), which opens as a notebook (jupytext); then, from
+   the file browser, the released notebook of the course's default
+   assignment, types the model solution of its first function into its stub
+   and runs all cells: each of that function's visible checks prints "✔ ...";
+2. opens the test-only assignment's notebook, types a correct `local_pool`
+   into its stub cell and runs all cells: local_pool's visible checks print
+   "✔ ...", the next function's first check shows just a `CheckFailed: ...`
+   line (no traceback), and Run All stops there as JupyterLab does on an error;
 3. presses nbgrader's Validate button: the dialog lists the failing cells of
-   the unsolved functions and none of pool2d's;
-4. makes pool2d wrong and reruns its check: the message names the call, the
-   expected and the returned tensors;
+   the unsolved functions and none of local_pool's;
+4. makes local_pool wrong and reruns its check: the message names the call,
+   the expected and the returned tensors;
 5. asks the kernel where grader.checks comes from, and whether the hidden
    grader.assignments exists (in the published clone it must not).
 
@@ -38,6 +44,7 @@ build/artifacts/lab-timings.json.
 """
 import json
 import os
+import re
 import secrets
 import signal
 import shutil
@@ -49,13 +56,24 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import jupytext
 import pytest
 
+from grader import assignments
+from grader.checks.specs import functions_of
+from grader.course import release_folder
+from grader.sample import correct_cells, default_assignment
+from tests.practice import ASSIGNMENT as PRACTICE
 from tests.publish._students import published_clone
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".jupyter" / "jupyter_server_config.py"
-EXERCISE = ROOT / "exercises" / "pooling" / "pooling.ipynb"
+# The course's assignment whose released notebook the first test opens, and
+# the chapter it opens: the default assignment's, else the first in course order
+COURSE = default_assignment()
+CHAPTER = next(a for a in [COURSE, *assignments.names()]
+               if (ROOT / "course" / f"{a}.md").is_file())
+EXERCISE = release_folder(COURSE) / f"{COURSE}.ipynb"
 ARTIFACTS = ROOT / "build" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -64,8 +82,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# What a student types into the pool2d stub: a loop over the windows
-POOL2D = '''def pool2d(X, pool_size, mode='max'):
+# What a student types into the stub of the test-only assignment's local_pool
+# (max and average pooling by hand): a loop over the windows
+STUB = "def local_pool(X, pool_size, mode='max')"
+LOCAL_POOL = '''def local_pool(X, pool_size, mode='max'):
     """X (h, w), pool_size (p_h, p_w) -> Y (h - p_h + 1, w - p_w + 1)"""
     if mode not in ('max', 'avg'):
         raise ValueError(f"mode must be 'max' or 'avg', not {mode!r}")
@@ -80,13 +100,13 @@ POOL2D = '''def pool2d(X, pool_size, mode='max'):
     return torch.stack(rows)'''
 
 # ... and a wrong one: sums the window instead of taking its max
-POOL2D_WRONG = '''def pool2d(X, pool_size, mode='max'):
+LOCAL_POOL_WRONG = '''def local_pool(X, pool_size, mode='max'):
     p_h, p_w = pool_size
     rows = [[X[i:i + p_h, j:j + p_w].sum() for j in range(X.shape[1] - p_w + 1)]
             for i in range(X.shape[0] - p_h + 1)]
     return torch.stack([torch.stack(r) for r in rows])'''
 
-POOL2D_CHECKS = ["values", "shape", "dtype", "devices", "grad", "unchanged", "errors"]
+LOCAL_POOL_CHECKS = ["values", "shape", "dtype", "devices", "grad", "unchanged", "errors"]
 
 # [source, prompt, rendered output text] of every code cell of the open notebook
 CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')]
@@ -109,17 +129,25 @@ def _get(url, timeout=5):
         return r.status, r.read()
 
 
+def _practice_exercise(root):
+    """Copy the test-only assignment's released notebook into root/exercises/"""
+    released = release_folder(PRACTICE) / f"{PRACTICE}.ipynb"
+    (root / "exercises" / PRACTICE).mkdir(parents=True)
+    shutil.copy2(released, root / "exercises" / PRACTICE / released.name)
+
+
 def _repository_root(tmp, lab_args):
     """(command, cwd, root, checks, hidden) of `make lab`'s server over a copy of
-    course/ and the pooling exercise of this repository; `checks` is the
-    grader.checks the notebooks must import, `hidden` whether grader.assignments
-    must be importable there"""
+    course/, the default assignment's exercise of this repository and the
+    test-only assignment's; `checks` is the grader.checks the notebooks must
+    import, `hidden` whether grader.assignments must be importable there"""
     if not EXERCISE.is_file():
         pytest.fail(f"{EXERCISE.relative_to(ROOT)} is missing: run `make release`")
     root = tmp / "root"
     shutil.copytree(ROOT / "course", root / "course")
-    (root / "exercises" / "pooling").mkdir(parents=True)
-    shutil.copy2(EXERCISE, root / "exercises" / "pooling" / "pooling.ipynb")
+    (root / "exercises" / COURSE).mkdir(parents=True)
+    shutil.copy2(EXERCISE, root / "exercises" / COURSE / EXERCISE.name)
+    _practice_exercise(root)
     cmd = [sys.executable, "-m", "jupyterlab", f"--config={CONFIG}",
            f"--ServerApp.root_dir={root}", *lab_args]
     return cmd, root, root, ROOT / "grader" / "checks" / "__init__.py", True
@@ -132,6 +160,7 @@ def _published_root(tmp, lab_args):
     t0 = time.monotonic()
     clone = published_clone(tmp)
     TIMINGS["published"]["publish, commit, clone (s)"] = round(time.monotonic() - t0, 1)
+    _practice_exercise(clone)
     # This repository's .venv holds its editable install of `grader`, whose finder
     # serves grader.assignments & co. to any kernel of that environment, even with the
     # clone first on the path; a students' environment (LAB_ENV_DIR) has none.
@@ -276,23 +305,23 @@ def _wait_idle(page, timeout=120_000):
 
 @pytest.fixture(scope="module")
 def exercise(browser, lab):
-    """The exercise notebook with a correct pool2d typed in, after Run All"""
+    """The test-only assignment's notebook with a correct local_pool typed in,
+    after Run All"""
     timings = TIMINGS[lab["name"]]
     t0 = time.monotonic()
-    page = _open(browser, lab, "exercises/pooling/pooling.ipynb")
+    page = _open(browser, lab, f"exercises/{PRACTICE}/{PRACTICE}.ipynb")
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
     _wait_idle(page)
     timings["open exercise, kernel idle (s)"] = round(time.monotonic() - t0, 1)
-    _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D)
-    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-    page.click("li.lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
+    _set_source(page, _cell(page, STUB), LOCAL_POOL)
+    _run_all(page)
     t1 = time.monotonic()
     # Run All stops at the first failing cell (JupyterLab's stop-on-error): the first
-    # check of pool2d_strided, which is still a stub. Wait for it, then for the rest.
+    # check of strided_pool, which is still a stub. Wait for it, then for the rest.
     try:
         page.wait_for_function(
             """() => { const c = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')]
-                  .find(c => c.textContent.includes("check('pool2d_strided-values'"));
+                  .find(c => c.textContent.includes("check('strided_pool-values'"));
                   const o = c && c.querySelector('.jp-OutputArea');
                   return o && o.textContent.includes('CheckFailed'); }""",
             timeout=180_000, polling=500)
@@ -302,60 +331,116 @@ def exercise(browser, lab):
         _wait_idle(page)
     except Exception:
         _shot(page, lab, "run-all-timeout")
-        raise AssertionError("Run All did not reach pool2d_strided's first check; cells:\n"
+        raise AssertionError("Run All did not reach strided_pool's first check; cells:\n"
                              + "\n".join(map(str, _cells(page))))
     timings["run all, up to the first failing check (s)"] = round(time.monotonic() - t1, 1)
     yield page
     page.close()
 
 
-def test_file_browser_and_chapter_as_notebook(browser, lab):
-    """course/ and exercises/ are in the file browser; a .md chapter opens as a notebook"""
+def _run_all(page):
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("li.lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
+
+
+def _item(page, name):
+    """The file browser's entry named exactly `name`"""
+    return page.locator(".jp-DirListing-item").filter(
+        has=page.locator(".jp-DirListing-itemName", has_text=re.compile(f"^{re.escape(name)}$")))
+
+
+def test_file_browser_chapter_and_course_exercise(browser, lab):
+    """course/ and exercises/ are in the file browser; a .md chapter opens as a
+    notebook; the course's default assignment opens from the file browser and,
+    with the model solution of its first function typed in, that function's
+    visible checks pass"""
+    chapter = ROOT / "course" / f"{CHAPTER}.md"
+    title = re.search(r"^# (.+)$", chapter.read_text(), re.M).group(1).strip()
+    code_cells = sum(c.cell_type == "code" for c in jupytext.read(chapter).cells)
+    assert code_cells >= 1, chapter
     page = _open(browser, lab)
     listing = page.locator(".jp-DirListing-itemName").all_inner_texts()
     assert "course" in listing and "exercises" in listing, listing
     _shot(page, lab, "files")
-    page.locator(".jp-DirListing-item", has_text="course").dblclick()
-    page.locator(".jp-DirListing-item", has_text="pooling.md").dblclick()
+    _item(page, "course").dblclick()
+    _item(page, chapter.name).dblclick()
     panel = page.locator(".jp-NotebookPanel")   # a notebook, not a text editor
     page.wait_for_function(
-        "() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length >= 10",
-        timeout=60_000)
+        "n => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length >= n",
+        arg=min(code_cells, 10), timeout=60_000)
     assert page.locator(".jp-FileEditor").count() == 0
-    assert panel.locator(".jp-MarkdownCell h1").first.inner_text().startswith("Pooling")
+    assert panel.locator(".jp-MarkdownCell h1").first.inner_text().startswith(title)
     # the kernel named in the chapter's header starts by itself (no "Select Kernel" dialog)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=120_000)
     assert page.locator(".jp-Dialog").count() == 0
     page.wait_for_timeout(1000)
     _shot(page, lab, "chapter")
+
+    # the course's released notebook, from the file browser as a student opens it
+    first = functions_of(COURSE)[0]
+    solution = next(src for src in correct_cells(COURSE).values()
+                    if f"def {first.name}(" in src).strip("\n")
+    checks = [f"check('{first.grade_id(aspect)}', {first.name})" for aspect in first.aspects]
+    page.locator(".jp-BreadCrumbs-home").click()
+    _item(page, "exercises").dblclick()
+    _item(page, COURSE).dblclick()
+    _item(page, EXERCISE.name).dblclick()
+    _cell(page, f"def {first.signature}").wait_for(timeout=120_000)
+    _wait_idle(page)
+    _set_source(page, _cell(page, f"def {first.signature}"), solution)
+    _run_all(page)
+    try:
+        # done: the solution cell ran and no cell is queued or running any more
+        page.wait_for_function(
+            """stub => { const cells = [...document.querySelectorAll(
+                      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
+                  const prompt = c => (c.querySelector('.jp-InputArea-prompt') || {}).textContent || '';
+                  const solution = cells.find(c => c.textContent.includes(stub));
+                  return solution && /\\d/.test(prompt(solution))
+                      && !cells.some(c => prompt(c).includes('*')); }""",
+            arg=f"def {first.signature}", timeout=180_000, polling=500)
+        _wait_idle(page)
+    except Exception:
+        _shot(page, lab, "course-exercise-timeout")
+        raise AssertionError("Run All did not finish; cells:\n"
+                             + "\n".join(map(str, _cells(page))))
+    cells = {src: (prompt, out) for src, prompt, out in _cells(page)}
+    for check in checks:
+        src = next(s for s in cells if check in s)
+        prompt, out = cells[src]
+        assert prompt.strip("[]: ").isdigit(), (check, prompt)
+        assert out.startswith(f"\u2714 {first.name} "), (check, out)
+        assert "(public cases)" in out
+    _scroll_to(page, checks[0])
+    _shot(page, lab, "course-exercise")
     page.close()
     _shutdown_kernels(lab)
 
 
 def test_visible_checks_in_the_notebook(exercise, lab):
-    """pool2d's checks print ✔; the unsolved function shows just its CheckFailed line"""
+    """local_pool's checks print ✔; the unsolved function shows just its CheckFailed line"""
     page = exercise
     cells = {src: (prompt, out) for src, prompt, out in _cells(page)}
-    for aspect in POOL2D_CHECKS:
-        src = next(s for s in cells if f"check('pool2d-{aspect}', pool2d)" in s)
+    for aspect in LOCAL_POOL_CHECKS:
+        src = next(s for s in cells if f"check('local_pool-{aspect}', local_pool)" in s)
         prompt, out = cells[src]
         assert prompt.strip("[]: ").isdigit(), (aspect, prompt)
-        assert out.startswith("\u2714 pool2d "), (aspect, out)
+        assert out.startswith("\u2714 local_pool "), (aspect, out)
         assert "(public cases)" in out
-    failing = next(out for src, (_, out) in cells.items() if "check('pool2d_strided-values'" in src)
-    assert failing.startswith("CheckFailed: `pool2d_strided` still raises NotImplementedError"), failing
+    failing = next(out for src, (_, out) in cells.items() if "check('strided_pool-values'" in src)
+    assert failing.startswith("CheckFailed: `strided_pool` still raises NotImplementedError"), failing
     assert "Traceback" not in failing and 'File "' not in failing   # _render_traceback_
     # stop-on-error: the cells after the first failure did not run
     later = next(prompt for src, (prompt, _) in cells.items()
-                 if "check('softmax_pool2d-stability'" in src)
+                 if "check('window_cost-values'" in src)
     assert not later.strip("[]: "), later
-    _scroll_to(page, "check('pool2d-values'")
+    _scroll_to(page, "check('local_pool-values'")
     _shot(page, lab, "checks")
 
 
 def test_validate_button(exercise, lab):
-    """nbgrader's Validate runs every cell and lists the failures: none of pool2d's"""
+    """nbgrader's Validate runs every cell and lists the failures: none of local_pool's"""
     page = exercise
     button = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
     assert button.inner_text().strip() == "Validate"
@@ -371,34 +456,33 @@ def test_validate_button(exercise, lab):
     assert "validation-failed" in message.get_attribute("class")
     text = message.text_content()
     assert "The following cell failed:" in text
-    for name in ["pool2d_strided", "avg_pool_as_conv", "max_pool_as_conv", "pool_cost",
-                 "min_pool2d", "softmax_pool2d"]:
+    for name in ["strided_pool", "max_as_conv", "window_cost"]:
         assert f"check('{name}-values', {name})" in text, name
-    assert "check('pool2d-" not in text            # every pool2d check passed
-    assert "CheckFailed: `pool2d_strided` still raises NotImplementedError" in text
+    assert "check('local_pool-" not in text        # every local_pool check passed
+    assert "CheckFailed: `strided_pool` still raises NotImplementedError" in text
     assert "Traceback" not in text
     page.locator(".jp-Dialog .jp-mod-accept").click()
     dialog.wait_for(state="detached")
 
 
 def test_a_wrong_answer_shows_a_counterexample(exercise, lab):
-    """A wrong pool2d: the check names the call and shows expected and got"""
+    """A wrong local_pool: the check names the call and shows expected and got"""
     page = exercise
-    _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D_WRONG)
-    _cell(page, "def pool2d(X, pool_size, mode='max')").locator(".jp-InputArea-prompt").click()
+    _set_source(page, _cell(page, STUB), LOCAL_POOL_WRONG)
+    _cell(page, STUB).locator(".jp-InputArea-prompt").click()
     page.keyboard.press("Shift+Enter")    # define it; the selection moves to its first check
-    page.keyboard.press("Shift+Enter")    # run check('pool2d-values', pool2d)
-    output = _cell(page, "check('pool2d-values'").locator(".jp-OutputArea")
+    page.keyboard.press("Shift+Enter")    # run check('local_pool-values', local_pool)
+    output = _cell(page, "check('local_pool-values'").locator(".jp-OutputArea")
     page.wait_for_function(
         "o => o.textContent.includes('CheckFailed')", arg=output.element_handle(),
         timeout=60_000)
     _wait_idle(page)
     text = output.text_content()
-    assert text.startswith("CheckFailed: pool2d should return the right numbers"), text
-    for part in ["pool2d(X, (2, 2))", "expected", "got", "[4.0, 5.0]", "[8.0, 12.0]"]:
+    assert text.startswith("CheckFailed: local_pool should return the right numbers"), text
+    for part in ["local_pool(X, (2, 2))", "expected", "got", "[4.0, 5.0]", "[8.0, 12.0]"]:
         assert part in text, (part, text)
     assert "Traceback" not in text
-    _scroll_to(page, "def pool2d(X, pool_size, mode='max')")
+    _scroll_to(page, STUB)
     _shot(page, lab, "check-failed")
 
 

@@ -1,11 +1,12 @@
 """Submit in JupyterLab, feedback seconds later: the real thing in a browser
 
-An nbgrader exchange on this machine with the pooling assignment released;
+An nbgrader exchange on this machine with the test-only assignment
+(tests/practice.py) released;
 `grader serve` running on the course (identity "owner": the submission
 must belong to the account named like the student, here the account that
 runs JupyterLab); a JupyterLab configured for that exchange, as a student's
 is on a hub. Headless Chromium (Debian's, through playwright) then does
-what the student does in nbgrader's Assignments tab: Fetch, fill pool2d
+what the student does in nbgrader's Assignments tab: Fetch, fill local_pool
 in the fetched notebook, save, Submit; then refresh until the tab says the
 feedback is there, Fetch Feedback, and open the page. Screenshots go to
 build/artifacts/service-*.png, the timings to build/artifacts/service-timings.json.
@@ -24,8 +25,9 @@ from pathlib import Path
 import pytest
 
 from grader.course import COURSE_ID
-from tests.lab.test_lab import (ARTIFACTS, CHROMIUM, FLAGS, POOL2D, _cell, _free_port,
-                                _get, _set_source, _wait_idle)
+from tests.lab.test_lab import (ARTIFACTS, CHROMIUM, FLAGS, LOCAL_POOL, STUB, _cell,
+                                _free_port, _get, _set_source, _wait_idle)
+from tests.practice import ASSIGNMENT
 
 from .exchange_sim import release_assignment
 
@@ -69,8 +71,8 @@ def setup(tmp_path_factory):
     student_root.mkdir()
     (course / "grader.toml").write_text(
         '[service]\nidentity = "owner"\nworkers = 1\npoll_seconds = 0.1\n'
-        '[assignments.pooling]\nfeedback = "public"\n')
-    exchange = release_assignment(course, "pooling")
+        f'[assignments.{ASSIGNMENT}]\nfeedback = "public"\n')
+    exchange = release_assignment(course, ASSIGNMENT)
     os.chmod(exchange, 0o777)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep
                + os.environ.get("PATH", ""))
@@ -142,25 +144,26 @@ def _refresh(page):
 
 
 def test_submit_then_fetch_feedback_in_the_assignments_tab(setup, browser):
-    """Fetch, fill pool2d, Submit, and within seconds Fetch Feedback brings
-    the graded page, with pool2d's checks passed and the others failed"""
+    """Fetch, fill local_pool, Submit, and within seconds Fetch Feedback
+    brings the graded page, with local_pool's checks passed and the others
+    failed"""
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.set_default_timeout(60_000)
     page.goto(f"{setup['base']}/lab?token={setup['token']}&reset")
     page.wait_for_selector(".jp-DirListing", timeout=120_000)
     _assignments_tab(page)
-    released = page.locator("#released_assignments_list .list_item", has_text="pooling")
+    released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
     released.locator("button", has_text="Fetch").click()
-    fetched = page.locator("#fetched_assignments_list .list_item", has_text="pooling").first
+    fetched = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first
     fetched.wait_for(timeout=60_000)
     _shot(page, "fetched")
-    notebook = setup["student_root"] / "pooling" / "pooling.ipynb"
+    notebook = setup["student_root"] / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert notebook.exists()
-    # the student fills pool2d in the fetched notebook and saves it
-    page.goto(f"{setup['base']}/lab/tree/pooling/pooling.ipynb?token={setup['token']}")
+    # the student fills local_pool in the fetched notebook and saves it
+    page.goto(f"{setup['base']}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb?token={setup['token']}")
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
     _wait_idle(page)
-    _set_source(page, _cell(page, "def pool2d(X, pool_size, mode='max')"), POOL2D)
+    _set_source(page, _cell(page, STUB), LOCAL_POOL)
     page.click("div.lm-MenuBar-itemLabel:text-is('File')")
     page.click("li.lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Save Notebook'))")
     deadline = time.monotonic() + 30
@@ -168,7 +171,7 @@ def test_submit_then_fetch_feedback_in_the_assignments_tab(setup, browser):
         assert time.monotonic() < deadline, "the notebook was not saved"
         time.sleep(0.2)
     _assignments_tab(page)
-    fetched = page.locator("#fetched_assignments_list .list_item", has_text="pooling").first
+    fetched = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first
     fetched.locator("button", has_text="Submit").click()
     submitted_at = time.monotonic()
     row = page.locator("#submitted_assignments_list .list_item").first
@@ -189,19 +192,19 @@ def test_submit_then_fetch_feedback_in_the_assignments_tab(setup, browser):
     view.wait_for(timeout=60_000)
     TIMINGS["submit to feedback fetched (s)"] = round(time.monotonic() - submitted_at, 1)
     _shot(page, "feedback-fetched")
-    pages = list((setup["student_root"] / "pooling" / "feedback").glob("*/pooling.html"))
+    pages = list((setup["student_root"] / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
     assert len(pages) == 1, pages
     html = pages[0].read_text()
     user = getpass.getuser()
     assert f"Feedback for <b>{user}</b>" in html
     assert "Until the deadline this page shows" in html        # the policy's level
-    assert "pool2d_strided" in html and "What to fix" in html
+    assert "strided_pool" in html and "What to fix" in html
     # open it in JupyterLab, as the link does
     view.click()
-    page.locator(".jp-DirListing-item", has_text="pooling.html").first.dblclick()
+    page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html").first.dblclick()
     frame = page.frame_locator("iframe").first
     frame.locator("text=Checks, function by function").wait_for(timeout=60_000)
     _shot(page, "feedback-page")
-    state = json.loads(next((setup["course"] / "attempts" / user / "pooling").glob(
+    state = json.loads(next((setup["course"] / "attempts" / user / ASSIGNMENT).glob(
         "*/state.json")).read_text())
     assert state["status"] == "released" and state["level"] == "public"
