@@ -1,4 +1,8 @@
-"""A seeded generator of odd pooling submissions, for the pipeline fuzzer
+"""A seeded generator of odd submissions, for the pipeline fuzzer
+
+The submissions are to the assignment with the sample class
+(grader.sample.default_assignment); the other assignments are this
+repository's (grader.assignments, not the test-only one of tests/fixtures).
 
 `submissions(seed, n)` returns n (name, bytes, kinds) triples. Each starts
 from a base notebook (the released one; mostly with cheap code: its
@@ -30,14 +34,20 @@ import warnings
 
 import nbformat
 
-from grader.course import EXERCISES, SOLUTIONS
-from grader.sample import MARKERS, correct_cells
+from grader import assignments
+from grader.course import release_folder, root_of, source_folder
+from grader.sample import MARKERS, correct_cells, default_assignment
 
-ASSIGNMENT = "pooling"
+ASSIGNMENT = default_assignment()
 
 
 def _released(assignment=ASSIGNMENT):
-    return copy.deepcopy(_read(EXERCISES / assignment / f"{assignment}.ipynb"))
+    return copy.deepcopy(_read(release_folder(assignment) / f"{assignment}.ipynb"))
+
+
+def _others():
+    """The course's other assignments, in course order"""
+    return [a for a in assignments.names() if a != ASSIGNMENT and root_of(a) is None]
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,6 +80,16 @@ def is_solution(cell):
 def is_test(cell):
     meta = _meta(cell)
     return bool(meta.get("grade")) and not meta.get("solution")
+
+
+@functools.lru_cache(maxsize=None)
+def _first_ids():
+    """The released notebook's first test cell's, first solution cell's and
+    first nbgrader cell's grade ids"""
+    cells = _released()["cells"]
+    return (next(_meta(c)["grade_id"] for c in cells if is_test(c)),
+            next(_meta(c)["grade_id"] for c in cells if is_solution(c)),
+            next(_meta(c)["grade_id"] for c in cells if _meta(c)))
 
 
 # --- base notebooks ----------------------------------------------------------------
@@ -172,15 +192,16 @@ def grade_ids(rng, nb):
     cells = nb["cells"]
     graded = lambda c: bool(_meta(c))
     how = rng.choice(["missing", "duplicate", "foreign", "other assignment"])
-    other = [_meta(c).get("grade_id") for c in _released("channels")["cells"] if _meta(c)]
+    other = [_meta(c).get("grade_id") for c in _released(_others()[0])["cells"] if _meta(c)]
+    test, solution, first = _first_ids()
     for i in _pick(rng, cells, graded, rng.randint(1, 6)):
         meta = cells[i]["metadata"]["nbgrader"]
         if how == "missing":
             meta.pop("grade_id", None)
         elif how == "duplicate":
-            meta["grade_id"] = rng.choice(["pool2d-values", "pool2d-solution", "intro"])
+            meta["grade_id"] = rng.choice([test, solution, first])
         elif how == "foreign":
-            meta["grade_id"] = rng.choice(["pool2d-values2", "mine", "", "x" * 200, "a b"])
+            meta["grade_id"] = rng.choice([f"{test}2", "mine", "", "x" * 200, "a b"])
         else:
             meta["grade_id"] = rng.choice(other)
 
@@ -290,10 +311,10 @@ def truncated(rng, nb):
 
 
 def other_assignment(rng, tag):
-    name = rng.choice(["channels", "layers"])
+    name = rng.choice(_others())
     nb = _released(name)
     if rng.random() < 0.5:   # with its solutions filled in
-        source = _read(SOLUTIONS / name / f"{name}.ipynb")
+        source = _read(source_folder(name) / f"{name}.ipynb")
         right = {_meta(c).get("grade_id"): c["source"] for c in source["cells"]
                  if is_solution(c)}
         for cell in nb["cells"]:
@@ -357,7 +378,7 @@ def tally(generated):
 
 def hidden_test_lines(assignment=ASSIGNMENT):
     """Lines only the hidden tests and the solutions hold (never in feedback)"""
-    nb = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    nb = json.loads((source_folder(assignment) / f"{assignment}.ipynb").read_text())
     lines = set()
     for cell in nb["cells"]:
         text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]

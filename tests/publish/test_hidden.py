@@ -17,10 +17,16 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import assignments
+from grader.checks.specs import functions_of
+from grader.course import release_folder
+from grader.notebooks import nbgrader_meta
 from grader.rubrics import rubrics
+from grader.sample import correct_cells, default_assignment
+from tests.publish._students import published_assignments
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*$(.*?)^[ \t]*### END \1[ \t]*$",
@@ -153,8 +159,11 @@ def test_only_public_folders_are_published(published):
     assert {f for f in files if f.startswith("docs/")} == {"docs/students.md", "docs/contract.md"}
     grader = {f for f in files if f.startswith("grader/")}
     assert grader == {"grader/__init__.py"} | {f for f in grader if f.startswith("grader/checks/")}
-    assert {"grader/checks/public/pooling.json", "exercises/pooling/pooling.ipynb",
-            "course/pooling.md"} <= files
+    assert published_assignments()
+    for a in published_assignments():
+        assert {f"grader/checks/public/{a}.json", f"exercises/{a}/{a}.ipynb"} <= files, a
+    chapters = {f"course/{p.name}" for p in (ROOT / "course").glob("*.md")}
+    assert chapters and chapters <= files
 
 
 def _imports(path_entries, code):
@@ -195,33 +204,43 @@ def test_only_the_checks_import_from_the_published_tree(published):
     _check_imports(_imports([published], IMPORT_CODE), published)
 
 
+def _first_exercise():
+    """The first graded function of the sample class's assignment: its name,
+    the released notebook's set-up cell, its stub (the released solution
+    cell) and the model solution (the source's)"""
+    a = default_assignment()
+    function = functions_of(a)[0].name
+    cells = nbformat.read(release_folder(a) / f"{a}.ipynb", as_version=4).cells
+    setup = next(c.source for c in cells if c.cell_type == "code")
+    stub = next(c.source for c in cells
+                if nbgrader_meta(c).get("grade_id") == f"{function}-solution")
+    return function, setup, stub, correct_cells(a)[f"{function}-solution"]
+
+
 def test_the_checks_work_from_the_published_tree(published):
     """Does a visible check run there, and say what a stub still lacks?"""
-    code = """
-import torch
+    function, setup, stub, solution = _first_exercise()
+    assert "NotImplementedError" in stub and "values" in functions_of(
+        default_assignment())[0].aspects
+    code = f"""
+{setup}
 from grader.checks import check, CheckFailed
-def pool2d(X, pool_size, mode='max'):
-    raise NotImplementedError()
+{stub}
 try:
-    check('pool2d-values', pool2d)
+    check('{function}-values', {function})
 except CheckFailed as exc:
     print('FAILED', exc)
-def pool2d(X, pool_size, mode='max'):
-    p_h, p_w = pool_size
-    return torch.stack([torch.stack([X[i:i + p_h, j:j + p_w].max() if mode == 'max'
-                                     else X[i:i + p_h, j:j + p_w].mean()
-                                     for j in range(X.shape[1] - p_w + 1)])
-                        for i in range(X.shape[0] - p_h + 1)])
-check('pool2d-values', pool2d)
+{solution}
+check('{function}-values', {function})
 try:
-    check('pool2d-values', pool2d, hidden=True)
+    check('{function}-values', {function}, hidden=True)
 except TypeError as exc:
     print('NO HIDDEN', exc)
 """
     result = _imports([published], code)
     assert result.returncode == 0, result.stderr
-    assert "FAILED `pool2d` still raises NotImplementedError" in result.stdout
-    assert "\u2714 pool2d returns the right numbers" in result.stdout
+    assert f"FAILED `{function}` still raises NotImplementedError" in result.stdout
+    assert f"\u2714 {function} returns the right numbers" in result.stdout
     # hidden checks are the instructor's (grader.instructor), never the students'
     assert "NO HIDDEN check() got an unexpected keyword argument 'hidden'" in result.stdout
 

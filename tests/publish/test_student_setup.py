@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.publish import STUDENT_PACKAGES
+from tests.publish._students import published_assignments
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_DIR = Path(sys.executable).parent.parent
@@ -80,7 +81,8 @@ def test_make_check_in_a_fresh_clone(students_clone):
     result = _make("check", f"ENV_DIR={ENV_DIR}", cwd=students_clone)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    for assignment in ["channels", "pooling", "layers"]:
+    assert published_assignments()
+    for assignment in published_assignments():
         assert f"\n{assignment}: " in out and " published examples" in out
     assert f"checks from {students_clone / 'grader' / 'checks'}" in out
     assert "PROBLEM" not in out
@@ -91,10 +93,11 @@ def test_make_check_says_what_is_broken(students_clone, tmp_path):
     """A damaged published example, and checks imported from elsewhere: both named, exit 1"""
     copy = shutil.copytree(students_clone, tmp_path / "course",
                            ignore=shutil.ignore_patterns(".git"))
-    (copy / "grader" / "checks" / "public" / "pooling.json").write_text('{"format": 1}\n')
+    damaged = f"{published_assignments()[0]}.json"
+    (copy / "grader" / "checks" / "public" / damaged).write_text('{"format": 1}\n')
     result = _make("check", f"ENV_DIR={ENV_DIR}", cwd=copy)
     assert result.returncode != 0
-    assert "PROBLEM: the published examples pooling.json do not load: ValueError" in result.stdout
+    assert f"PROBLEM: the published examples {damaged} do not load: ValueError" in result.stdout
     # the instructors' environment, without the clone on the path: another grader.checks
     result = subprocess.run([sys.executable, str(copy / "check_setup.py")], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)

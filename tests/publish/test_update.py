@@ -7,6 +7,7 @@ through a link, and refuse a folder it did not write.
 """
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from grader import cli
 from grader.publish import KEEP, MARKER, PublishError, publish
-from tests.publish._students import git
+from tests.publish._students import git, published_assignments
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a copy of the instructors' repository needs for publishing
@@ -84,32 +85,41 @@ def test_an_update_removes_what_is_no_longer_published_and_keeps_git_and_the_kee
     head = git("rev-parse", "HEAD", cwd=to)
     git_files = {p: h for p, h in snapshot(to).items() if p.startswith(".git/")}
 
-    shutil.rmtree(source / "exercises" / "layers")
-    (source / "course" / "pooling.md").write_text(
-        (source / "course" / "pooling.md").read_text() + "\nA new closing paragraph.\n")
+    # withdraw the last assignment; reword another one's chapter
+    published = published_assignments()
+    gone = published[-1]
+    edited = next(a for a in published[:-1] + published[-1:]
+                  if (source / "course" / f"{a}.md").is_file())
+    chapter = f"course/{edited}.md"
+    gone_files = sorted(p.relative_to(source).as_posix()
+                        for p in (source / "exercises" / gone).rglob("*") if p.is_file())
+    assert gone_files
+    shutil.rmtree(source / "exercises" / gone)
+    (source / chapter).write_text((source / chapter).read_text() + "\nA new closing paragraph.\n")
     (to / "scratch.txt").write_text("left over\n")
-    (to / "exercises" / "pooling" / "old").mkdir()
-    (to / "exercises" / "pooling" / "old" / "draft.ipynb").write_text("{}\n")
+    (to / "exercises" / edited / "old").mkdir()
+    (to / "exercises" / edited / "old" / "draft.ipynb").write_text("{}\n")
     lines = []
     summary = publish(to=to, source=source, say=lines.append)
 
-    assert sorted(summary.removed) == ["exercises/layers/layers.ipynb",
-                                       "exercises/pooling/old/draft.ipynb", "scratch.txt"]
-    assert summary.written == [MARKER, "course/pooling.md"]
+    assert sorted(summary.removed) == sorted(gone_files + [f"exercises/{edited}/old/draft.ipynb",
+                                                           "scratch.txt"])
+    assert summary.written == [MARKER, chapter]
     assert sorted(summary.kept) == [KEEP, "LICENSE", "notes"]
-    assert "removed exercises/layers/ (1 file)" in lines
-    assert "removed exercises/pooling/old/ (1 file)" in lines
+    n = len(gone_files)
+    assert f"removed exercises/{gone}/ ({n} file{'s' if n > 1 else ''})" in lines
+    assert f"removed exercises/{edited}/old/ (1 file)" in lines
     assert "removed scratch.txt" in lines
-    assert "wrote course/pooling.md" in lines
-    assert not (to / "exercises" / "layers").exists()          # empty folders go too
-    assert not (to / "exercises" / "pooling" / "old").exists()
+    assert f"wrote {chapter}" in lines
+    assert not (to / "exercises" / gone).exists()          # empty folders go too
+    assert not (to / "exercises" / edited / "old").exists()
     assert (to / "LICENSE").read_text() == "CC BY-SA 4.0\n"
     assert (to / "notes" / "week1.md").read_text() == "# Week 1\n"
     assert git("rev-parse", "HEAD", cwd=to) == head
     assert {p: h for p, h in snapshot(to).items() if p.startswith(".git/")} == git_files
     status = git("status", "--porcelain", cwd=to).splitlines()
-    assert sorted(status) == [" D exercises/layers/layers.ipynb", " M .published",
-                              " M course/pooling.md"]
+    assert sorted(status) == sorted([f" D {f}" for f in gone_files]
+                                    + [" M .published", f" M {chapter}"])
 
 
 def test_a_fresh_clone_is_accepted_and_updated_in_place(source, tmp_path):
@@ -138,7 +148,9 @@ def test_new_places_are_accepted(setup, tmp_path):
         (to / "LICENSE").write_text("MIT\n")
         (to / KEEP).write_text("LICENSE\n")
     summary = publish(to=to, say=quiet)
-    assert (to / MARKER).is_file() and (to / "exercises" / "pooling" / "pooling.ipynb").is_file()
+    assert (to / MARKER).is_file()
+    for a in published_assignments():
+        assert (to / "exercises" / a / f"{a}.ipynb").is_file(), a
     assert summary.removed == []
     if setup == "git with kept license":
         assert (to / "LICENSE").read_text() == "MIT\n"
@@ -164,8 +176,9 @@ def test_the_instructors_repository_is_refused(tmp_path):
         _refused(to, "is, holds or lies inside the instructors' repository", whole=False)
     assert not (ROOT / "build" / "students").exists()
     other = tmp_path / "other-clone"
-    (other / "solutions" / "pooling").mkdir(parents=True)
-    (other / "solutions" / "pooling" / "pooling.ipynb").write_text("{}\n")
+    a = published_assignments()[0]
+    (other / "solutions" / a).mkdir(parents=True)
+    (other / "solutions" / a / f"{a}.ipynb").write_text("{}\n")
     _refused(other, "holds solutions/: it looks like the instructors' repository")
 
 
@@ -206,27 +219,28 @@ def test_links_are_replaced_never_written_through(tmp_path):
     """A published file or folder that is a link in DIR: the link goes, its target stays"""
     to = tmp_path / "students"
     publish(to=to, say=quiet)
+    chapter = f"course/{sorted((ROOT / 'course').glob('*.md'))[0].name}"   # published
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "README.md").write_text("not yours\n")
-    (outside / "pooling.md").write_text("not yours either\n")
+    (outside / Path(chapter).name).write_text("not yours either\n")
     (to / "README.md").unlink()
     (to / "README.md").symlink_to(outside / "README.md")
     shutil.rmtree(to / "course")
     (to / "course").symlink_to(outside, target_is_directory=True)
     summary = publish(to=to, say=quiet)
     assert (outside / "README.md").read_text() == "not yours\n"
-    assert (outside / "pooling.md").read_text() == "not yours either\n"
+    assert (outside / Path(chapter).name).read_text() == "not yours either\n"
     assert not (to / "README.md").is_symlink() and not (to / "course").is_symlink()
-    chapter = "course/pooling.md"
     assert (to / chapter).read_bytes() == (ROOT / chapter).read_bytes()
     assert "course" in summary.removed and "README.md" in summary.written
 
 
 def test_caches_and_checkpoints_are_not_published(source, tmp_path):
     """__pycache__, .ipynb_checkpoints, TensorBoard runs in course/ stay behind"""
-    (source / "exercises" / "pooling" / ".ipynb_checkpoints").mkdir()
-    (source / "exercises" / "pooling" / ".ipynb_checkpoints" / "pooling-checkpoint.ipynb"
+    a = published_assignments()[0]
+    (source / "exercises" / a / ".ipynb_checkpoints").mkdir()
+    (source / "exercises" / a / ".ipynb_checkpoints" / f"{a}-checkpoint.ipynb"
      ).write_text("{}\n")
     (source / "grader" / "checks" / "__pycache__").mkdir(exist_ok=True)
     (source / "grader" / "checks" / "__pycache__" / "wire.cpython-311.pyc").write_bytes(b"\0")
@@ -240,13 +254,14 @@ def test_caches_and_checkpoints_are_not_published(source, tmp_path):
 
 def test_a_notebook_with_a_solution_is_refused(source, tmp_path):
     """An exercise notebook that still holds a solution region is never published"""
-    path = source / "exercises" / "pooling" / "pooling.ipynb"
+    a = published_assignments()[-1]
+    path = source / "exercises" / a / f"{a}.ipynb"
     nb = json.loads(path.read_text())
     nb["cells"][-1]["source"] = "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\n"
     path.write_text(json.dumps(nb))
     to = tmp_path / "students"
-    with pytest.raises(PublishError, match=r"exercises/pooling/pooling.ipynb contains "
-                                           r"'### BEGIN SOLUTION'"):
+    with pytest.raises(PublishError, match=re.escape(f"exercises/{a}/{a}.ipynb contains "
+                                                     "'### BEGIN SOLUTION'")):
         publish(to=to, source=source, say=quiet)
     assert not to.exists()
 
@@ -256,7 +271,8 @@ def test_the_command_line(tmp_path, capsys):
     to = tmp_path / "students"
     assert cli.main(["publish", "--to", str(to)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "wrote exercises/pooling/pooling.ipynb" in out
+    for a in published_assignments():
+        assert f"wrote exercises/{a}/{a}.ipynb" in out, a
     assert out[-1].startswith(f"published {len(snapshot(to))} files to {to}: ")
     assert cli.main(["publish", "--to", str(ROOT)]) == 2
     err = capsys.readouterr().err

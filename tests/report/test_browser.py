@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS
+from grader.checks.specs import ASPECTS
+
+from .conftest import A, ARTIFACTS, FUNCTION, FUNCTIONS, LOST, SPECS, loses
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -39,24 +41,27 @@ def open_page(browser, path):
 
 
 def test_feedback_page_shows_its_summary(browser, course, pages):
-    context, page = open_page(browser, course / "feedback" / "alan" / "pooling" / "pooling.html")
+    context, page = open_page(browser, course / "feedback" / "alan" / A / f"{A}.html")
     try:
         table = page.locator("table.fb-table").first
         assert table.is_visible()
-        assert table.locator("tbody tr").count() == 8
+        assert table.locator("tbody tr").count() == len(FUNCTIONS)
         box = table.bounding_box()
         assert box["y"] < 1400 and box["width"] > 600  # at the top, full width
+        # alan loses on one function only; the columns are in ASPECTS' order
+        assert list(loses("alan")) == [FUNCTION] and "dtype" in LOST
+        first = min(LOST, key=list(ASPECTS).index)
         failed = page.locator("table.fb-table td.fb-fail")
-        assert failed.count() == 2 and failed.first.is_visible()
-        assert "0/1" in failed.first.inner_text()
-        fix = page.locator(".fb-fix pre").first
-        assert fix.is_visible() and "expected float64" in fix.inner_text()
+        assert failed.count() == len(LOST) and failed.first.is_visible()
+        assert f"0/{SPECS[FUNCTION].aspects[first]}" in failed.first.inner_text()
+        fix = page.locator(".fb-fix pre", has_text="expected float64").first
+        assert fix.is_visible()
         family = fix.evaluate("e => getComputedStyle(e).fontFamily")
         assert "mono" in family.lower()
         color = fix.evaluate("e => getComputedStyle(e).color")
         assert color != "rgb(255, 0, 0)"
         # the failing check card in the notebook, where the summary links to
-        card = page.locator("#pool2d-dtype")
+        card = page.locator(f"#{FUNCTION}-{first}")
         assert card.is_visible() and "\u2718" in card.inner_text()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "feedback.png"))
@@ -72,9 +77,9 @@ def test_report_figures_load(browser, report_page):
         sizes = page.evaluate("() => Array.from(document.images).map("
                               "i => [i.complete, i.naturalWidth, i.naturalHeight])")
         assert sizes and all(ok and w > 100 and h > 100 for ok, w, h in sizes), sizes
-        hist = page.locator("#hist-pooling")
+        hist = page.locator(f"#hist-{A}")
         assert hist.is_visible()
-        assert page.locator("tr.rp-fn").count() == 8
+        assert page.locator("tr.rp-fn").count() == len(FUNCTIONS)
         assert page.locator("tr.rp-reason").count() >= 5
         assert page.locator("tr.rp-inc").count() >= 2
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -87,7 +92,7 @@ def test_feedback_math_is_typeset_offline(browser, course, pages):
     """With the network off, does the feedback page typeset every formula
     of the notebook's text (KaTeX, inlined), with its own fonts, and leave
     code and outputs alone?"""
-    context, page = open_page(browser, course / "feedback" / "alan" / "pooling" / "pooling.html")
+    context, page = open_page(browser, course / "feedback" / "alan" / A / f"{A}.html")
     try:
         page.wait_for_selector(".katex", timeout=10_000)
         text_cells = page.locator(".text_cell_render")

@@ -6,12 +6,12 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
 
-from grader.checks.specs import functions_of
 from grader.cli import main
 from grader.course import default_db_url
 from grader.export import CANVAS_COLUMNS, NBGRADER_COLUMNS, export
 
-ANSWERS = ["max_vs_avg-answer", "min_pool-answer", "softmax_pool-answer"]
+from .conftest import (A, ANSWERS, FUNCTION, FUNCTIONS, HANGS, LOST, MAX_SCORE, SPECS, STUDENTS,
+                       counted, loses)
 
 
 def read(path):
@@ -23,7 +23,7 @@ def read(path):
 def grades(course, tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     export(course, to=out / "grades.csv", canvas=out / "canvas.csv",
-           canvas_ids={"pooling": "4321"})
+           canvas_ids={A: "4321"})
     return out
 
 
@@ -33,8 +33,8 @@ def test_grades_csv_has_nbgrader_columns_then_one_per_function(grades):
     header = read(grades / "grades.csv")[0]
     assert header[:len(NBGRADER_COLUMNS)] == NBGRADER_COLUMNS
     assert header[len(NBGRADER_COLUMNS)] == "needs_manual_grade"
-    functions = [s.name for s in functions_of("pooling")]
-    assert header[len(NBGRADER_COLUMNS) + 1:] == functions + ANSWERS
+    assert ANSWERS
+    assert header[len(NBGRADER_COLUMNS) + 1:] == FUNCTIONS + list(ANSWERS)
 
 
 def test_grades_csv_agrees_with_nbgrader_export(course, grades, tmp_path):
@@ -48,7 +48,7 @@ def test_grades_csv_agrees_with_nbgrader_export(course, grades, tmp_path):
                for r in csv.DictReader(io.StringIO(theirs.read_text()))}
     ours = {(r["assignment"], r["student_id"]): r
             for r in csv.DictReader(open(grades / "grades.csv", encoding="utf-8"))}
-    assert set(ours) == set(nb_rows) == {("pooling", s) for s in ("ada", "alan", "guido", "niklaus")}
+    assert set(ours) == set(nb_rows) == {(A, s) for s in STUDENTS}
     for key, theirs_row in nb_rows.items():
         for col in NBGRADER_COLUMNS:
             a, b = ours[key][col], theirs_row[col]
@@ -61,14 +61,14 @@ def test_grades_csv_agrees_with_nbgrader_export(course, grades, tmp_path):
 def test_per_function_columns_add_up(grades):
     """Do the per-function columns hold the points and sum to the score?"""
     rows = {r["student_id"]: r for r in csv.DictReader(open(grades / "grades.csv"))}
-    functions = [s.name for s in functions_of("pooling")]
     for student, row in rows.items():
-        parts = sum(float(row[c]) for c in functions + ANSWERS)
+        parts = sum(float(row[c]) for c in FUNCTIONS + list(ANSWERS))
         assert parts == pytest.approx(float(row["raw_score"])), student
-    assert float(rows["alan"]["pool2d"]) == 6          # dtype and errors lost (of 8)
-    assert float(rows["guido"]["softmax_pool2d"]) == 0  # it hangs
-    assert float(rows["niklaus"]["score"]) == 0        # corrupt file
-    assert float(rows["ada"]["max_score"]) == 61       # `devices` worth 0 on a cpu course
+    lost = sum(SPECS[FUNCTION].aspects[a] for a in LOST)   # alan's (of all that count)
+    assert lost and float(rows["alan"][FUNCTION]) == sum(counted(SPECS[FUNCTION]).values()) - lost
+    assert float(rows["guido"][HANGS]) == 0            # it hangs
+    assert loses("niklaus") == "all" and float(rows["niklaus"]["score"]) == 0  # corrupt file
+    assert float(rows["ada"]["max_score"]) == MAX_SCORE  # `devices` worth 0 on a cpu course
     assert rows["ada"]["needs_manual_grade"] == "True"     # answers not graded yet
     assert rows["alan"]["needs_manual_grade"] == "False"   # no answers: nbgrader gave 0
 
@@ -77,11 +77,11 @@ def test_canvas_csv(grades):
     """Is the Canvas file in Canvas's import format: five identity columns,
     '<assignment> (<id>)', a Points Possible row, one row per student?"""
     rows = read(grades / "canvas.csv")
-    assert rows[0] == CANVAS_COLUMNS + ["pooling (4321)"]
+    assert rows[0] == CANVAS_COLUMNS + [f"{A} (4321)"]
     assert CANVAS_COLUMNS == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == 61
+    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == MAX_SCORE
     body = {r[3]: r for r in rows[2:]}
-    assert sorted(body) == ["ada", "alan", "guido", "niklaus"]
+    assert sorted(body) == sorted(STUDENTS)
     ours = {r["student_id"]: r for r in csv.DictReader(open(grades / "grades.csv"))}
     for student, r in body.items():
         assert len(r) == 6
@@ -92,7 +92,7 @@ def test_cli_export_and_report(course, tmp_path, capsys):
     """Do `grader export --canvas` and `grader report` write their files?"""
     assert main(["export", "--course", str(course), "--to", str(tmp_path / "g.csv"),
                  "--canvas", str(tmp_path / "c.csv")]) == 0
-    assert read(tmp_path / "c.csv")[0][-1] == "pooling"  # no Canvas id given
+    assert read(tmp_path / "c.csv")[0][-1] == A  # no Canvas id given
     assert main(["report", "--course", str(course), "--to", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     out = capsys.readouterr().out

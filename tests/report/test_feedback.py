@@ -2,9 +2,11 @@
 import html
 import re
 
-from grader.checks.specs import functions_of
+from grader.assignments import public_calls
+from grader.checks.explain import SHOULD
+from grader.sample import students
 
-FUNCTIONS = [s.name for s in functions_of("pooling")]
+from .conftest import A, ANSWERS, FUNCTION, FUNCTIONS, LOST, MAX_SCORE, SPECS, counted, loses
 
 
 def summary_rows(page):
@@ -17,7 +19,7 @@ def summary_rows(page):
 def test_one_page_per_student_where_nbgrader_puts_them(course, pages):
     assert sorted(pages) == ["ada", "alan", "guido", "niklaus"]
     for student in pages:
-        assert (course / "feedback" / student / "pooling" / "pooling.html").is_file()
+        assert (course / "feedback" / student / A / f"{A}.html").is_file()
 
 
 def test_summary_table_has_every_function_and_its_points(pages):
@@ -26,11 +28,23 @@ def test_summary_table_has_every_function_and_its_points(pages):
         assert 'id="summary"' in page, student
         rows = summary_rows(page)
         assert list(rows) == FUNCTIONS, student
-    alan = summary_rows(pages["alan"])["pool2d"]
-    assert re.search(r'class="fb-fail"[^>]*>.*?#pool2d-dtype.*?\u2718.*?0/1', alan, re.S)
-    assert re.search(r'class="fb-pass"[^>]*>.*?#pool2d-values.*?\u2714.*?3/3', alan, re.S)
-    assert "6 / 8" in alan     # pool2d-devices: not checked, worth 0 on a cpu-only course
-    assert "53</span> / 61" in pages["alan"]
+    # alan loses the aspects the sample class says on one function, nothing else
+    assert list(loses("alan")) == [FUNCTION] and set(LOST) < set(counted(SPECS[FUNCTION]))
+    alan = summary_rows(pages["alan"])[FUNCTION]
+    for aspect, points in counted(SPECS[FUNCTION]).items():
+        if aspect in LOST:
+            assert re.search(rf'class="fb-fail"[^>]*>[^<]*<a href="#{FUNCTION}-{aspect}">'
+                             rf'<span[^>]*>\u2718</span> 0/{points}<', alan), aspect
+        else:
+            assert re.search(rf'class="fb-pass"[^>]*>[^<]*<a href="#{FUNCTION}-{aspect}">'
+                             rf'<span[^>]*>\u2714</span> {points}/{points}<', alan), aspect
+    # FUNCTION-devices: not checked, worth 0 on a cpu-only course
+    worth = sum(counted(SPECS[FUNCTION]).values())
+    lost = sum(SPECS[FUNCTION].aspects[a] for a in LOST)
+    assert f"{worth - lost} / {worth}" in alan
+    assert "answers" not in students(A)["alan"]   # none written: nbgrader gives them 0
+    score = MAX_SCORE - sum(ANSWERS.values()) - lost
+    assert f"{score}</span> / {MAX_SCORE}" in pages["alan"]
 
 
 def test_failing_checks_explain_the_counterexample(pages):
@@ -38,9 +52,13 @@ def test_failing_checks_explain_the_counterexample(pages):
     came back, in words (and only the smallest case, not the hidden inputs)"""
     page = html.unescape(pages["alan"])
     fix = page.split("<h2>What to fix</h2>", 1)[1].split("</section>", 1)[0]
-    assert "pool2d should keep the input's dtype, but for the call" in fix
+    assert {"dtype", "errors"} <= set(LOST)   # the d2l book's code: float32, no ValueError
+    assert f"{FUNCTION} should keep the input's dtype, but for the call" in fix
+    for aspect in LOST:
+        assert f"{FUNCTION} should {SHOULD[aspect]}, but for the call" in fix
     assert "the result is float32, expected float64" in fix
-    assert "it should raise ValueError, but it returned a value" in fix
+    error = next(c.expect_error for c in public_calls(FUNCTION) if c.expect_error)
+    assert f"it should raise {error}, but it returned a value" in fix
     assert "this is the smallest" in fix
     guido = html.unescape(pages["guido"])
     assert "did not finish" in guido
@@ -51,9 +69,10 @@ def test_failing_checks_explain_the_counterexample(pages):
 def test_written_answers_listed_with_their_state(pages):
     ada = pages["ada"]
     answers = ada.split("<h2>Written answers</h2>", 1)[1].split("</table>", 1)[0]
-    for q in ("max_vs_avg-answer", "min_pool-answer", "softmax_pool-answer"):
+    assert ANSWERS
+    for q in ANSWERS:
         assert q in answers
-    assert answers.count("not graded yet") == 3
+    assert answers.count("not graded yet") == len(ANSWERS)
     assert "No response." in pages["alan"]  # nbgrader's comment on an empty answer
 
 
