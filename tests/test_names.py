@@ -147,32 +147,13 @@ def names():
     return found
 
 
-# Test files that still name the course's assignments or functions: not yet
-# made name-free (issue 20). This list may only shrink: a file here that no
-# longer names any fails the test below until it is taken off.
-PENDING = {
-    "tests/book/test_book.py", "tests/book/test_browser.py", "tests/book/test_build.py",
-    "tests/book/test_chapter_code.py", "tests/book/test_chapters.py",
-    "tests/checks/test_rules.py", "tests/lab/test_lab.py", "tests/pipeline/fuzz.py",
-    "tests/publish/test_hidden.py", "tests/publish/test_student_setup.py",
-    "tests/publish/test_update.py", "tests/report/test_browser.py",
-    "tests/report/test_export.py", "tests/report/test_feedback.py",
-    "tests/report/test_report.py", "tests/service/test_browser.py",
-    "tests/service/test_service.py",
-}
-
-
 def test_no_name_outside_its_folder_notebook_and_chapter(names):
     """Does every file outside the course's content find assignments and
-    functions by discovery (but the PENDING ones, which still must name
-    some)?"""
+    functions by discovery?"""
     found = leaks(names, tracked_files())
-    new = {p: n for p, n in found.items() if p not in PENDING}
-    assert not new, "assignments or functions named outside the course's content (find " \
+    assert not found, "assignments or functions named outside the course's content (find " \
         "them by discovery, or use tests/practice.py):\n" + \
-        "\n".join(f"  {p}: {', '.join(n)}" for p, n in sorted(new.items()))
-    clean = sorted(PENDING - set(found))
-    assert not clean, f"name-free now: take {', '.join(clean)} off PENDING"
+        "\n".join(f"  {p}: {', '.join(n)}" for p, n in sorted(found.items()))
 
 
 def test_the_rule_finds_a_name_in_each_kind_of_file(names):
