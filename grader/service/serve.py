@@ -258,16 +258,14 @@ class Service:
                 attempts.update(path, counted=(path == (counted or folder)))
         worker = (result.worker.seconds if result.worker else None) if graded else 0.0
         taken = time.monotonic() - started
-        # said before the state says so: the page is out already, and a
-        # service killed in between says it again from the kept result on
-        # its next start (a log line at least once, a grading exactly once)
+        # said before the state says so (the page is out): a service killed in
+        # between says it again on its next start, from the kept result
         self.say(f"{arrival.student} {arrival.assignment}: {score:g}/{top:g}, feedback "
                  f"({level}) released {taken:.1f} s after it was taken"
                  + ("" if (counted or folder) == folder else "; an earlier attempt counts"))
         attempts.update(folder, status="released", level=level, pages=len(pages), seconds={
-            "taken to released": round(taken, 3),
-            "grading (worker)": worker, "recording": round(t1 - t0, 3),
-            "feedback page": round(t2 - t1, 3),
+            "taken to released": round(taken, 3), "grading (worker)": worker,
+            "recording": round(t1 - t0, 3), "feedback page": round(t2 - t1, 3),
             "waiting for a worker": None if worker is None else
             round(max(0.0, t0 - started - worker), 3)})
         self.handled += 1
