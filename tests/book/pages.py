@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +140,35 @@ def assert_states(book, chapter, text):
 
 def assert_does_not_state(chapter, text):
     assert text not in collapsed(markdown_source(chapter))
+
+
+def promises(chapter, outputs, worked, right, wrong):
+    """The tests of what a chapter promises a reader, as a class for its
+    assignment's tests/test_chapter.py (`TestPromises = promises(...)`):
+    outputs and worked: (a piece of the code cell, what it prints: all of
+    it, or among its output); right: statements the page must make; wrong:
+    statements that must not come back"""
+    class TestPromises:
+        @pytest.mark.parametrize("code, expected", outputs)
+        def test_chapter_output_is_printed(self, built_book, code, expected):
+            """Does a cell running `code` print exactly the output listed?"""
+            assert_prints(built_book, chapter, code, expected)
+
+        @pytest.mark.parametrize("code, expected", worked)
+        def test_worked_answer_is_printed(self, built_book, code, expected):
+            """Does the cell of a worked answer print the result the text gives?"""
+            assert_prints_within(built_book, chapter, code, expected)
+
+        @pytest.mark.parametrize("text", right)
+        def test_sources_errors_are_corrected(self, built_book, text):
+            """Does the chapter state the correct version of a source's error?"""
+            assert_states(built_book, chapter, text)
+
+        @pytest.mark.parametrize("text", wrong)
+        def test_wrong_statement_is_gone(self, text):
+            """Is a statement found wrong or loose gone from the chapter?"""
+            assert_does_not_state(chapter, text)
+    return TestPromises
 
 
 def images(book, chapter):

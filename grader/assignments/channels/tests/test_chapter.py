@@ -4,11 +4,7 @@ check and state the corrected facts?
 What every chapter must be is checked over all of them in tests/book; the
 helpers (and the built book, built once per session) come from there.
 """
-import pytest
-
-from tests.book.pages import (assert_does_not_state, assert_prints, assert_prints_within,
-                              assert_states, exercises, graded_definitions, images,
-                              markdown_source)
+from tests.book.pages import exercises, graded_definitions, images, markdown_source, promises
 
 CHAPTER = "channels"
 
@@ -54,28 +50,7 @@ WRONG_STATEMENTS = [
 ]
 
 
-@pytest.mark.parametrize("code, expected", OUTPUTS)
-def test_chapter_output_is_printed(built_book, code, expected):
-    """Does a cell running `code` print exactly the output listed above?"""
-    assert_prints(built_book, CHAPTER, code, expected)
-
-
-@pytest.mark.parametrize("code, expected", WORKED_OUTPUTS)
-def test_worked_answer_is_printed(built_book, code, expected):
-    """Does the cell of a worked answer print the result the text gives?"""
-    assert_prints_within(built_book, CHAPTER, code, expected)
-
-
-@pytest.mark.parametrize("text", RIGHT_STATEMENTS)
-def test_sources_errors_are_corrected(built_book, text):
-    """Does the chapter state the correct version of a source's error?"""
-    assert_states(built_book, CHAPTER, text)
-
-
-@pytest.mark.parametrize("text", WRONG_STATEMENTS)
-def test_wrong_statement_is_gone(text):
-    """Is a statement issue 19 found wrong or loose gone from the chapter?"""
-    assert_does_not_state(CHAPTER, text)
+TestPromises = promises(CHAPTER, OUTPUTS, WORKED_OUTPUTS, RIGHT_STATEMENTS, WRONG_STATEMENTS)
 
 
 def test_figures_are_rendered(built_book):
