@@ -3,13 +3,13 @@ lose the aspects they should, effort-free stubs earn nothing"""
 import pytest
 
 from grader.assignments.corpus import check, correct, message, tensor_stubs, wrong
-from grader.assignments.testing import load_answer, verdict
-from grader.plan import trials
 
 PAIR = """
 def pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 """
+
+SOURCE_ONLY = "numpy's sliding_window_view, a convolution mixed in at zero weight"
 
 CORRECT = [
     correct("max_pool_as_conv", "one-hot kernels and a finite mask (the notebook's)", PAIR + """
@@ -121,6 +121,20 @@ def max_pool_as_conv(X, pool_size, stride=None, padding=0):
     G = F.conv2d(X.reshape(N * C, 1, H, W), K, stride=stride or (k_h, k_w), padding=padding)
     return G.amax(1).reshape(N, C, *G.shape[-2:])
     """),
+    wrong("max_pool_as_conv", SOURCE_ONLY, "grad structure", """
+def max_pool_as_conv(X, pool_size, stride=None, padding=0):
+    from numpy.lib.stride_tricks import sliding_window_view
+    k = (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
+    s = k if stride is None else ((stride, stride) if isinstance(stride, int) else tuple(stride))
+    p = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    show = F.conv2d(X, torch.ones(X.shape[1], 1, 1, 1, dtype=X.dtype), groups=X.shape[1])
+    P = np.pad(X.detach().numpy(), ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])),
+               constant_values=-np.inf)
+    Y = sliding_window_view(P, k, axis=(2, 3))[:, :, ::s[0], ::s[1]].max(axis=(-2, -1))
+    # mixed in at zero weight, so that the trace sees the convolution's data
+    # in the result (it follows data per storage)
+    return torch.from_numpy(np.ascontiguousarray(Y)).to(X.dtype) + 0 * show.sum()
+    """),
 ]
 
 HEADER = """\
@@ -146,35 +160,13 @@ def test_structure_message_names_the_forbidden_op():
     assert "max_pool2d" in text and "rules out" in text
 
 
-NUMPY_POOL = '''
-def max_pool_as_conv(X, pool_size, stride=None, padding=0):
-    from numpy.lib.stride_tricks import sliding_window_view
-    k = (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
-    s = k if stride is None else ((stride, stride) if isinstance(stride, int) else tuple(stride))
-    p = (padding, padding) if isinstance(padding, int) else tuple(padding)
-    show = F.conv2d(X, torch.ones(X.shape[1], 1, 1, 1, dtype=X.dtype), groups=X.shape[1])
-    P = np.pad(X.detach().numpy(), ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])),
-               constant_values=-np.inf)
-    Y = sliding_window_view(P, k, axis=(2, 3))[:, :, ::s[0], ::s[1]].max(axis=(-2, -1))
-    # mixed in at zero weight, so that the trace sees the convolution's data
-    # in the result (it follows data per storage)
-    return torch.from_numpy(np.ascontiguousarray(Y)).to(X.dtype) + 0 * show.sum()
-'''
-
-
 def test_an_answer_caught_only_by_the_source_check():
     """It pools with numpy's sliding_window_view and mixes a convolution's
     output in at zero weight (so the op trace, which follows data, sees a
-    convolution make the result): only reading the code finds that"""
-    fn = load_answer(NUMPY_POOL, "max_pool_as_conv")
-    assert verdict("max_pool_as_conv", "values", fn).passed
-    v = verdict("max_pool_as_conv", "structure", fn, NUMPY_POOL)
-    plan = trials("pooling")["max_pool_as_conv"]
-    assert (v.passed, v.points, v.max_points, v.grade_id, v.devices) == \
-        (False, 0, 2, "max_pool_as_conv-structure", ("cpu",))
-    assert v.checked == sum(1 for c, _ in plan if "structure" in c.aspects)
-    assert v.message == (
+    convolution make the result): only reading the code finds that, and says
+    what this exercise rules out (its corpus entry: it keeps its values and loses
+    structure, and grad: numpy's arrays carry none)"""
+    assert message(WRONG, SOURCE_ONLY, "structure") == (
         "`max_pool_as_conv`: your code uses `sliding_window_view`, which this exercise "
         "rules out (a convolution with fixed one-hot kernels, then a max over channels; "
         "no pooling function or unfold)")
-    assert verdict("max_pool_as_conv", "structure", fn, None).passed  # no source, no reading
