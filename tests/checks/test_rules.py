@@ -20,6 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grader.assignments.corpus import answers_of
 from grader.assignments.testing import changed_reference as reference
 from grader.assignments.testing import load_answer as _load
 from grader.assignments.testing import verdict
@@ -623,17 +624,10 @@ def test_a_recursive_answer_is_read_once():
     assert verdict(CONV, "structure", fn, RECURSIVE_MAX).passed
 
 
-# max pooling by strided slices: right values, no convolution
-SLICED_MAX = PAIR + """
-def max_as_conv(X, pool_size, stride=None, padding=0):
-    (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)
-    s_h, s_w = (k_h, k_w) if stride is None else pair(stride)
-    P = F.pad(X, (p_w, p_w, p_h, p_h), value=float("-inf"))
-    h, w = (P.shape[-2] - k_h) // s_h + 1, (P.shape[-1] - k_w) // s_w + 1
-    parts = [P[..., a:a + (h - 1) * s_h + 1:s_h, b:b + (w - 1) * s_w + 1:s_w]
-             for a in range(k_h) for b in range(k_w)]
-    return torch.stack(parts).amax(0)
-"""
+# max pooling by strided slices: right values, no convolution (the
+# practice function's corpus answer)
+SLICED_MAX = next(a.source for a in answers_of(CONV)
+                  if a.label == "strided slices and a max, no convolution")
 NEVER_CONVOLVES = f"it never runs a convolution ({FUNCTIONS[CONV].how})."
 
 
