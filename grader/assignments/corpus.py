@@ -136,13 +136,20 @@ def load(answer):
 
 def grade(answer, seed=DEFAULT_SEED):
     """{aspect: Verdict} for the answer on every call of the grading plan (CPU)"""
-    from grader.plan import trials
     fn, source = load(answer)
-    spec = assignments.function_spec(answer.function)
-    pairs = trials(spec.assignment, seed, ("cpu",))[answer.function]
+    return judged(answer.function, fn, source, seed)
+
+
+def judged(function, fn, source=None, seed=DEFAULT_SEED, aspects=None):
+    """{aspect: Verdict} for `fn` answering `function` on every call of the
+    grading plan (CPU), for its aspects or the ones given; `source` is the
+    answer's code, for the source check of `structure`"""
+    from grader.plan import trials
+    spec = assignments.function_spec(function)
+    pairs = trials(spec.assignment, seed, ("cpu",))[function]
     with torch.random.fork_rng():
         triples = [(call, expected, run_call(fn, _private(call))) for call, expected in pairs]
-    return {aspect: judge(spec, aspect, triples, source) for aspect in spec.aspects}
+    return {aspect: judge(spec, aspect, triples, source) for aspect in aspects or spec.aspects}
 
 
 def _private(call):

@@ -87,18 +87,12 @@ def public_values(function):
 
 # --- judging a function's answer over the grading plan ----------------------------
 
-def verdict(function, aspect, fn, source=None, seed=None):
+def verdict(function, aspect, fn, source=None):
     """judge's verdict on `fn` (or None: not defined) for one aspect of a
     function, over the grading plan's calls on the CPU; `source` is the
     answer's code, for the source check of `structure`"""
-    from grader.checks.aspects import judge
-    from grader.checks.calls import run_call
-    from grader.checks.specs import FUNCTIONS
-    from grader.plan import trials
-    spec = FUNCTIONS[function]
-    plan = trials(spec.assignment) if seed is None else trials(spec.assignment, seed)
-    triples = [(c, e, run_call(fn, c)) for c, e in plan[function]]
-    return judge(spec, aspect, triples, source)
+    from grader.assignments.corpus import judged
+    return judged(function, fn, source, aspects=(aspect,))[aspect]
 
 
 def changed_reference(function, change=lambda out, *args: out):
